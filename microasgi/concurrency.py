@@ -1,0 +1,103 @@
+"""Running blocking code off the event loop, on a bounded thread pool.
+
+Plain ``def`` handlers, sync iterators and file I/O run here so that the
+event loop keeps serving other requests. Context variables are copied into
+the worker thread, so a value set by a middleware is visible in the handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_THREAD_POOL_SIZE = 40
+
+
+class ThreadPool:
+    """A bounded pool of worker threads, started on first use.
+
+    Example:
+        >>> pool = ThreadPool(max_workers=4)
+        >>> # await pool.run(time.sleep, 0.1)
+    """
+
+    def __init__(self, max_workers: int = DEFAULT_THREAD_POOL_SIZE) -> None:
+        if max_workers < 1:
+            raise ValueError(
+                f"thread pool size must be at least 1, got {max_workers}; "
+                "pass thread_pool_size=1 or more"
+            )
+        self.max_workers = max_workers
+        self.busy = 0  # calls submitted and not finished: > max_workers means queued
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Call ``func(*args, **kwargs)`` on a worker thread and await its result."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                self.max_workers, thread_name_prefix="microasgi"
+            )
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, func, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        self.busy += 1
+        try:
+            return await loop.run_in_executor(self._executor, call)
+        finally:
+            self.busy -= 1
+
+    @property
+    def saturated(self) -> bool:
+        """Whether calls are waiting for a free thread."""
+        return self.busy > self.max_workers
+
+    def shutdown(self) -> None:
+        """Stop the worker threads (new calls start a fresh pool)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+default_pool = ThreadPool()
+
+
+async def run_in_threadpool(
+    func: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run ``func`` on the shared default pool."""
+    return await default_pool.run(func, *args, **kwargs)
+
+
+_EXHAUSTED: Any = object()
+
+
+def _next_or_exhausted(iterator: Iterator[T]) -> T:
+    # StopIteration cannot cross a Future, so turn it into a sentinel.
+    return next(iterator, _EXHAUSTED)
+
+
+async def iterate_in_threadpool(iterator: Iterator[T]) -> AsyncIterator[T]:
+    """Advance a sync iterator on the pool, one item per worker call.
+
+    If the consumer is cancelled mid-step, the step is allowed to finish first,
+    so the caller can then safely ``close()`` the iterator.
+    """
+    while True:
+        step = asyncio.ensure_future(run_in_threadpool(_next_or_exhausted, iterator))
+        try:
+            item = await asyncio.shield(step)
+        except asyncio.CancelledError:
+            await asyncio.wait((step,))
+            if not step.cancelled():
+                step.exception()  # seen: nobody is left to care about it
+            raise
+        if item is _EXHAUSTED:
+            return
+        yield item

@@ -1,0 +1,63 @@
+"""The last line of defence: turn an unhandled exception into a 500.
+
+``ServerErrorMiddleware`` sits outside every user middleware. It watches
+``send`` for ``http.response.start``: if nothing was sent yet it answers 500
+(a traceback page in debug mode); if the response had already started, the
+only honest thing left is to re-raise so the server aborts the connection.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import traceback
+
+from microasgi.responses import HTMLResponse, PlainTextResponse, Response
+from microasgi.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("microasgi")
+
+SERVER_ERROR = PlainTextResponse("Internal Server Error", status_code=500)
+
+
+def error_response(exc: BaseException, debug: bool) -> Response:
+    """The default 500: plain text, or the traceback as HTML when debugging."""
+    if not debug:
+        return SERVER_ERROR
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    page = (
+        "<!doctype html><meta charset=utf-8><title>500 Internal Server Error</title>"
+        f"<h1>{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</h1>"
+        f"<pre>{html.escape(''.join(lines))}</pre>"
+        "<p>You see this page because the app runs with debug=True.</p>"
+    )
+    return HTMLResponse(page, status_code=500)
+
+
+class ServerErrorMiddleware:
+    """Answer 500 for an exception that escaped the middleware stack."""
+
+    def __init__(self, app: ASGIApp, *, debug: bool = False) -> None:
+        self.app = app
+        self.debug = debug
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def send_and_track_start(message: Message) -> None:
+            nonlocal response_started
+            response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_track_start)
+        except Exception as exc:
+            if response_started:
+                raise  # too late for a 500: let the server abort the connection
+            logger.exception(
+                "Exception in middleware for %s %s", scope["method"], scope["path"]
+            )
+            await error_response(exc, self.debug)(scope, receive, send)

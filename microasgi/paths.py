@@ -1,0 +1,233 @@
+"""Route path templates: ``/items/{item_id:int}`` compiled into matchers.
+
+A template is split on ``/`` into segments. A segment is either literal text
+or a small regex with named groups, one per ``{name:converter}``; a ``path``
+converter swallows the rest of the path, slashes included. Converters turn the
+matched text into Python values and back (for ``url_path_for``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+_PARAM_RE = re.compile(r"{([^{}]*)}")
+
+
+@dataclass(frozen=True)
+class Converter:
+    """How a path parameter looks (``regex``) and how it converts."""
+
+    regex: str
+    to_python: Callable[[str], Any]
+    to_url: Callable[[Any], str]
+
+
+def _float_to_url(value: float) -> str:
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        raise ValueError(f"a float path parameter must be finite and >= 0: {value}")
+    return repr(float(value)).removesuffix(".0")
+
+
+def _int_to_url(value: int) -> str:
+    if value < 0:
+        raise ValueError(f"an int path parameter must be >= 0, got {value}")
+    return str(int(value))
+
+
+CONVERTERS: dict[str, Converter] = {
+    "str": Converter(r"[^/]+", str, str),
+    "int": Converter(r"[0-9]+", int, _int_to_url),
+    "float": Converter(r"[0-9]+(?:\.[0-9]+)?", float, _float_to_url),
+    "path": Converter(r".*", str, str),
+    "uuid": Converter(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+        uuid.UUID,
+        str,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SegmentPattern:
+    """One ``/``-separated piece of a template that holds parameters."""
+
+    source: str  # the template text, e.g. "{name}.{ext}"
+    regex: re.Pattern[str]
+    converters: dict[str, Converter]
+
+    def match(self, text: str) -> dict[str, Any] | None:
+        """The converted parameters if ``text`` matches, else ``None``."""
+        found = self.regex.fullmatch(text)
+        if found is None:
+            return None
+        try:
+            return {
+                name: self.converters[name].to_python(value)
+                for name, value in found.groupdict().items()
+            }
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class ParamSegment(SegmentPattern):
+    """A segment that is exactly one parameter, like ``{item_id:int}``.
+
+    The most common pattern gets a shorter path through :meth:`match`.
+    """
+
+    name: str
+    to_python: Callable[[str], Any]
+
+    def match(self, text: str) -> dict[str, Any] | None:
+        found = self.regex.fullmatch(text)
+        if found is None:
+            return None
+        try:
+            return {self.name: self.to_python(text)}
+        except ValueError:
+            return None
+
+
+Segment = str | SegmentPattern
+
+
+@dataclass(frozen=True)
+class PathTemplate:
+    """A compiled route template.
+
+    ``segments`` is what the route tree walks; ``tail`` (when the template has
+    a ``path`` parameter) matches everything from that segment on.
+
+    Example:
+        >>> template = compile_path("/items/{item_id:int}")
+        >>> template.param_names, template.format(item_id=3)
+        (('item_id',), '/items/3')
+    """
+
+    source: str
+    segments: tuple[Segment, ...]
+    tail: SegmentPattern | None
+    param_names: tuple[str, ...]
+    converters: dict[str, Converter]
+
+    @property
+    def is_static(self) -> bool:
+        return not self.param_names
+
+    def format(self, **params: Any) -> str:
+        """Build a concrete path from parameter values."""
+        missing = set(self.param_names) - params.keys()
+        extra = params.keys() - set(self.param_names)
+        if missing or extra:
+            raise ValueError(
+                f"path {self.source!r} takes parameters {list(self.param_names)}; "
+                f"missing {sorted(missing)}, unexpected {sorted(extra)}"
+            )
+
+        def substitute(found: re.Match[str]) -> str:
+            name = found.group(1).partition(":")[0]
+            return self.converters[name].to_url(params[name])
+
+        return _PARAM_RE.sub(substitute, self.source)
+
+
+def compile_path(
+    path: str, converters: dict[str, Converter] | None = None
+) -> PathTemplate:
+    """Check and compile a route template, failing early and explaining why."""
+    converters = CONVERTERS if converters is None else converters
+    if not path.startswith("/"):
+        raise ValueError(
+            f"route path {path!r} must start with '/'; did you mean '/{path}'?"
+        )
+    segments: list[Segment] = []
+    names: list[str] = []
+    found_converters: dict[str, Converter] = {}
+    pieces = path[1:].split("/")
+    for index, piece in enumerate(pieces):
+        if "{" not in piece and "}" not in piece:
+            segments.append(piece)
+            continue
+        if _spans_slashes(piece, converters):
+            # A `path` parameter: match everything from here on as one piece.
+            rest = "/".join(pieces[index:])
+            tail = _compile_segment(path, rest, converters, names, found_converters)
+            return PathTemplate(
+                path, tuple(segments), tail, tuple(names), found_converters
+            )
+        segments.append(
+            _compile_segment(path, piece, converters, names, found_converters)
+        )
+    return PathTemplate(path, tuple(segments), None, tuple(names), found_converters)
+
+
+def _spans_slashes(piece: str, converters: dict[str, Converter]) -> bool:
+    for found in _PARAM_RE.finditer(piece):
+        converter = converters.get(found.group(1).partition(":")[2] or "str")
+        if converter and re.fullmatch(f"(?:{converter.regex})", "a/b"):
+            return True
+    return False
+
+
+def _compile_segment(
+    path: str,
+    piece: str,
+    converters: dict[str, Converter],
+    names: list[str],
+    found_converters: dict[str, Converter],
+) -> SegmentPattern:
+    regex = ""
+    segment_converters: dict[str, Converter] = {}
+    position = 0
+    for found in _PARAM_RE.finditer(piece):
+        regex += _literal(path, piece[position : found.start()])
+        name, _, converter_name = found.group(1).partition(":")
+        converter = _lookup_converter(path, name, converter_name or "str", converters)
+        if name in names:
+            raise ValueError(
+                f"route path {path!r} uses parameter {name!r} twice; "
+                "give each parameter its own name"
+            )
+        names.append(name)
+        found_converters[name] = segment_converters[name] = converter
+        regex += f"(?P<{name}>{converter.regex})"
+        position = found.end()
+    regex += _literal(path, piece[position:])
+    if len(segment_converters) == 1 and _PARAM_RE.fullmatch(piece):
+        [(name, converter)] = segment_converters.items()
+        return ParamSegment(
+            piece, re.compile(regex), segment_converters, name, converter.to_python
+        )
+    return SegmentPattern(piece, re.compile(regex), segment_converters)
+
+
+def _literal(path: str, text: str) -> str:
+    if "{" in text or "}" in text:
+        raise ValueError(
+            f"route path {path!r} has an unbalanced brace in {text!r}; "
+            "write parameters as {name} or {name:converter}"
+        )
+    return re.escape(text)
+
+
+def _lookup_converter(
+    path: str, name: str, converter_name: str, converters: dict[str, Converter]
+) -> Converter:
+    if not name.isidentifier():
+        raise ValueError(
+            f"route path {path!r} has parameter {name!r}, which is not a valid "
+            "Python identifier; use a name like {item_id}"
+        )
+    if converter_name not in converters:
+        raise ValueError(
+            f"route path {path!r} uses unknown converter {converter_name!r} for "
+            f"{name!r}; known converters: {', '.join(sorted(converters))} "
+            "(App.add_converter() adds one)"
+        )
+    return converters[converter_name]

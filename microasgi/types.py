@@ -1,0 +1,24 @@
+"""The ASGI vocabulary: type aliases for scopes, messages and callables.
+
+Scope keys microasgi adds (documented here so nothing travels hidden):
+
+- ``scope["app"]``: the :class:`~microasgi.App` serving the request.
+- ``scope["path_params"]``: the path parameters of the matched route.
+- ``scope["microasgi.body"]``: the request body once a :class:`~microasgi.Request`
+  has read it in full, so that a later ``Request`` on the same scope (say, the
+  handler's, after a middleware read the body) can read it again.
+- ``scope["microasgi.form"]``: the parsed form, cached the same way, so uploads
+  are spooled once and closed once when the response is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+RawHeaders = list[tuple[bytes, bytes]]
