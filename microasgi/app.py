@@ -63,13 +63,22 @@ class App(Router):
         max_fields: int = Limits.max_fields,
         max_files: int = Limits.max_files,
         max_part_size: int = Limits.max_part_size,
+        max_part_headers: int = Limits.max_part_headers,
+        max_part_header_size: int = Limits.max_part_header_size,
     ) -> None:
         super().__init__()
         self.debug = debug
         self.state = State()
         self.redirect_slashes = redirect_slashes
         self.thread_pool = ThreadPool(thread_pool_size)
-        self.limits = Limits(max_body_size, max_fields, max_files, max_part_size)
+        self.limits = Limits(
+            max_body_size,
+            max_fields,
+            max_files,
+            max_part_size,
+            max_part_headers,
+            max_part_header_size,
+        )
         self.lifespan = Lifespan(self, lifespan)
         self.user_middleware: list[Middleware] = [
             item if isinstance(item, tuple) else (item, {}) for item in middleware

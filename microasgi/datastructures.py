@@ -59,14 +59,16 @@ class MultiDict(Mapping[str, Any]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, MultiDict):
-            return sorted(self._items) == sorted(other._items)
+            return _by_key(self._items) == _by_key(other._items)
         return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(sorted(self._items)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._items!r})"
+
+
+def _by_key(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    # Order between keys does not matter; order within a key does.
+    return sorted(items, key=lambda item: item[0])
 
 
 class QueryParams(MultiDict):
