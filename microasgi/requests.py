@@ -110,7 +110,10 @@ class HTTPConnection:
         host = self.headers.get("host", "")
         if not is_valid_host(host):
             host = self._server_netloc(scheme)
-        path = self.scope.get("root_path", "") + self.scope["path"]
+        # ASGI's path includes root_path; older servers sent it separately.
+        path, root_path = self.scope["path"], self.scope.get("root_path", "")
+        if not path.startswith(root_path):
+            path = root_path + path
         if not path.startswith("/"):
             path = "/" + path
         url = URL(f"{scheme}://{host}")
