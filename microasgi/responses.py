@@ -141,7 +141,9 @@ class Response:
                 {
                     "type": "http.response.start",
                     "status": self.status_code,
-                    "headers": self.raw_headers,
+                    # A copy: a middleware may edit the list, and a response
+                    # object may be sent many times.
+                    "headers": list(self.raw_headers),
                 }
             )
             body = b"" if scope["method"] == "HEAD" else self.body
@@ -324,7 +326,7 @@ class StreamingResponse(Response):
                 {
                     "type": "http.response.start",
                     "status": self.status_code,
-                    "headers": self.raw_headers,
+                    "headers": list(self.raw_headers),
                 }
             )
             if scope["method"] == "HEAD":
@@ -348,6 +350,8 @@ class StreamingResponse(Response):
             await asyncio.wait((streaming, watching))
         if not streaming.cancelled():
             streaming.result()  # re-raise what the iterator raised
+        if not watching.cancelled():
+            watching.result()  # re-raise what a failing receive() raised
 
     async def _stream(self, send: Send) -> None:
         async for chunk in self._chunks():

@@ -106,8 +106,9 @@ class RouteIndex:
         template = route.template
         if template.is_static:
             by_method = self.static.setdefault(template.source, {})
-            for method in route.methods:
+            for method in route.methods:  # check all before adding any
                 _refuse_duplicate(route, method, by_method)
+            for method in route.methods:
                 by_method[method] = Match(route, {})
             return
         node = self.tree
@@ -118,8 +119,9 @@ class RouteIndex:
             routes = next((r for t, r in node.tails if t == template.tail), {})
             if not routes:
                 node.tails.append((template.tail, routes))
-        for method in route.methods:
+        for method in route.methods:  # check all before adding any
             _refuse_duplicate(route, method, routes)
+        for method in route.methods:
             routes[method] = route
 
     def match(self, method: str, path: str) -> Match | None:
@@ -297,7 +299,16 @@ class Router:
         name: str | None = None,
     ) -> Route:
         """Register ``endpoint`` for ``methods`` at ``path`` (prefix added)."""
+        if isinstance(methods, str):
+            raise TypeError(
+                f"methods for {path} must be a list, got the string {methods!r}; "
+                f"did you mean methods=[{methods!r}]?"
+            )
         methods = [method.upper() for method in methods]
+        if not methods:
+            raise ValueError(
+                f"route {path} needs at least one method; pass e.g. methods=['GET']"
+            )
         for method in methods:
             if not method.isalpha():
                 raise ValueError(f"invalid HTTP method {method!r} for {path}")

@@ -9,6 +9,8 @@ Scope keys microasgi adds (documented here so nothing travels hidden):
   handler's, after a middleware read the body) can read it again.
 - ``scope["microasgi.form"]``: the parsed form, cached the same way, so uploads
   are spooled once and closed once when the response is done.
+- ``scope["session"]``: the session dict ``SessionMiddleware`` loads from its
+  signed cookie; ``request.session`` reads it.
 """
 
 from __future__ import annotations
