@@ -14,47 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from microasgi.conversation import Conversation
 from microasgi.types import ASGIApp, Message, Scope
 
 # How long an app may run on after the client went away before it is cancelled.
 CLOSE_GRACE_SECONDS = 1.0
-
-
-@dataclass
-class Event:
-    """One message of a conversation: seconds since the start, direction, message."""
-
-    t: float
-    direction: Literal["receive", "send"]
-    message: Message
-
-
-@dataclass
-class Conversation:
-    """The ASGI conversation of one connection: its scope, then every message.
-
-    Example:
-        >>> for event in client.last_conversation.events:
-        ...     print(f"{event.t * 1000:7.2f} ms {event.direction:7} {event.message}")
-    """
-
-    scope: Scope
-    events: list[Event] = field(default_factory=list)
-    started: float = field(default_factory=time.perf_counter)
-
-    def record(self, direction: Literal["receive", "send"], message: Message) -> None:
-        moment = time.perf_counter() - self.started
-        copy = dict(message) if isinstance(message, Mapping) else message
-        self.events.append(Event(moment, direction, copy))
 
 
 class ClientDisconnectedError(OSError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from microasgi.concurrency import DEFAULT_THREAD_POOL_SIZE, ThreadPool
 from microasgi.datastructures import Limits, State
@@ -28,6 +28,9 @@ from microasgi.responses import (
 from microasgi.routing import Mount, Route, Router, is_async_callable
 from microasgi.types import ASGIApp, Receive, Scope, Send
 
+if TYPE_CHECKING:
+    from microasgi.explain import Explanation
+
 logger = logging.getLogger("microasgi")
 
 ErrorHandler = Callable[[Request, Any], Any]
@@ -35,7 +38,7 @@ ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
 HookT = TypeVar("HookT", bound=Hook)
 Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
 
-NOT_FOUND = PlainTextResponse("Not Found", status_code=404)
+NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
 TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 NO_CONTENT = Response(status_code=204)
@@ -155,6 +158,16 @@ class App(Router):
 
         serve(self, host=host, port=port, reload=reload, **options)
 
+    def explain(self, request_line: str) -> Explanation:
+        """How this app answers ``"METHOD /path"``, worded for a person.
+
+        Example:
+            >>> print(app.explain("GET /items/abc"))
+        """
+        from microasgi.explain import explain
+
+        return explain(self, request_line)
+
     # Serving --------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -169,6 +182,10 @@ class App(Router):
             app = cls(app, **options)
         if self.user_middleware:
             app = ServerErrorMiddleware(app, debug=self.debug)
+        if self.debug:  # debug-mode warnings; see microasgi.debug
+            from microasgi.debug import instrument
+
+            app = instrument(self, self.thread_pool, app)
         return app
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -254,7 +271,7 @@ class App(Router):
     ) -> None:
         mount = self.match_mount(path)
         if mount is not None:
-            await call_mount(mount, scope, receive, send)
+            await call_mount(mount, scope, receive, send, self.debug)
             return
         allowed = self.http.allowed_methods(path)
         method = scope["method"]
@@ -298,7 +315,7 @@ class App(Router):
             return
         mount = self.match_mount(path)
         if mount is not None:
-            await call_mount(mount, scope, receive, send)
+            await call_mount(mount, scope, receive, send, self.debug)
             return
         await receive()  # websocket.connect
         await send({"type": "websocket.close", "code": 1000, "reason": ""})
@@ -336,7 +353,7 @@ class App(Router):
                 logger.exception("Exception handler %r failed", handler)
                 return error_response(handler_exc, self.debug)
         if isinstance(exc, HTTPException):
-            return PlainTextResponse(exc.detail, exc.status_code, exc.headers)
+            return http_exception_response(exc)
         return error_response(exc, self.debug)
 
     async def _call_error_handler(
@@ -351,6 +368,13 @@ class App(Router):
         return make_response(result, handler)
 
 
+def http_exception_response(exc: HTTPException) -> Response:
+    """The default response for an HTTPException: its detail as plain text."""
+    if exc.status_code < 200 or exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse(exc.detail, exc.status_code, exc.headers)
+
+
 def route_path(scope: Scope) -> str:
     """The path to route on: ``path`` minus the ``root_path`` it is mounted at."""
     path: str = scope["path"]
@@ -360,11 +384,16 @@ def route_path(scope: Scope) -> str:
     return path or "/"
 
 
-async def call_mount(mount: Mount, scope: Scope, receive: Receive, send: Send) -> None:
-    """Hand the connection to a mounted app, with ``root_path`` extended."""
+async def call_mount(
+    mount: Mount, scope: Scope, receive: Receive, send: Send, debug: bool = False
+) -> None:
+    """Hand the connection to a mounted app, with ``root_path`` extended.
+
+    The mounted app's errors get the same 500 treatment as a handler's.
+    """
     child_scope = dict(scope)
     child_scope["root_path"] = scope.get("root_path", "") + mount.prefix
-    await mount.app(child_scope, receive, send)
+    await ServerErrorMiddleware(mount.app, debug=debug)(child_scope, receive, send)
 
 
 async def _no_body() -> Any:

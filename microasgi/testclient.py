@@ -31,10 +31,9 @@ from microasgi._testtransport import (
     AppRunner,
     AsyncTransport,
     Connection,
-    Conversation,
-    Event,
     PortalTransport,
 )
+from microasgi.conversation import Conversation, Event
 from microasgi.types import ASGIApp, Message, RawHeaders
 from microasgi.validate import validate as validate_app
 
