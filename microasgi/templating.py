@@ -1,0 +1,83 @@
+"""``Templates``: render Jinja2 templates into ``HTMLResponse`` objects.
+
+The only module that imports jinja2. Templates are loaded once and cached by
+Jinja's loader; ``.html``, ``.htm`` and ``.xml`` templates autoescape, so a
+``{{ value }}`` from a user cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+
+from microasgi.background import BackgroundTask, BackgroundTasks
+from microasgi.requests import HTTPConnection
+from microasgi.responses import HTMLResponse
+
+
+class Templates:
+    """A folder of Jinja2 templates; ``response()`` renders one for a request.
+
+    Every template sees ``request`` and ``url_for(name, **params)``, which
+    builds the path of a route or mount (``url_for('static', path='site.css')``).
+    ``templates.env`` is the Jinja ``Environment``, for filters and globals.
+    With ``auto_reload`` (the default) an edited template is picked up on the
+    next render; turn it off in production to skip that check.
+
+    Example:
+        >>> templates = Templates(Path(__file__).parent / "templates")
+        >>> @app.get("/")
+        ... async def home(request):
+        ...     return templates.response(request, "home.html", {"name": "Ada"})
+    """
+
+    def __init__(
+        self, directory: str | os.PathLike[str], *, auto_reload: bool = True
+    ) -> None:
+        if not os.path.isdir(directory):
+            raise ValueError(
+                f"Templates directory {os.fspath(directory)!r} does not exist "
+                f"(looked for {os.path.abspath(directory)!r}); build the path from "
+                "the module's location: Path(__file__).parent / 'templates'"
+            )
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+            auto_reload=auto_reload,
+        )
+        self.env.globals["url_for"] = url_for
+
+    def render(self, name: str, context: Mapping[str, Any] | None = None) -> str:
+        """Render template ``name`` with ``context`` into a string."""
+        return self.env.get_template(name).render(context or {})
+
+    def response(
+        self,
+        request: HTTPConnection,
+        name: str,
+        context: Mapping[str, Any] | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | BackgroundTasks | None = None,
+    ) -> HTMLResponse:
+        """Render template ``name`` with ``context`` (plus ``request``)."""
+        content = self.render(name, {"request": request, **(context or {})})
+        return HTMLResponse(content, status_code, headers, media_type, background)
+
+
+@jinja2.pass_context
+def url_for(context: jinja2.runtime.Context, name: str, /, **params: Any) -> str:
+    """The path of route ``name``, below the path the app is mounted at."""
+    request = context.get("request")
+    if not isinstance(request, HTTPConnection):
+        raise RuntimeError(
+            "url_for() in a template needs the request: render it with "
+            "templates.response(request, ...) or pass {'request': request}"
+        )
+    path: str = request.app.url_path_for(name, **params)
+    root_path: str = request.scope.get("root_path", "")
+    return root_path + path
