@@ -269,11 +269,12 @@ class App(Router):
     async def _handle_miss(
         self, scope: Scope, receive: Receive, send: Send, path: str
     ) -> None:
-        mount = self.match_mount(path)
+        mount = self.match_mount(path) if self.mounts else None
         if mount is not None:
             await call_mount(mount, scope, receive, send, self.debug)
             return
-        allowed = self.http.allowed_methods(path)
+        near_miss = self.http.near_miss(path)
+        allowed = self.http.allowed_methods(path) if near_miss else set()
         method = scope["method"]
         response: Response
         if allowed and method == "OPTIONS":
@@ -281,7 +282,7 @@ class App(Router):
         elif allowed:
             exc = HTTPException(405, headers={"allow": _allow(allowed)})
             response = await self.handle_error(Request(scope, receive), exc)
-        elif (redirect := self._slash_redirect(scope, path)) is not None:
+        elif near_miss and (redirect := self._slash_redirect(scope, path)):
             response = redirect
         elif self.status_handlers or self.exception_handlers:
             exc = HTTPException(404)

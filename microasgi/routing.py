@@ -135,6 +135,20 @@ class RouteIndex:
             return self.match("GET", path)  # a GET route answers HEAD too
         return found
 
+    def near_miss(self, path: str) -> bool:
+        """Whether a route might match ``path`` or ``path`` with(out) a final ``/``.
+
+        ``False`` settles most 404s at once: no static route is that close, and
+        the tree has nothing under the path's first segment.
+        """
+        if path in self.static or path.rstrip("/") in self.static:
+            return True
+        if path + "/" in self.static:
+            return True
+        root = self.tree
+        first = path[1:].partition("/")[0]
+        return bool(first in root.literal or root.patterns or root.tails or root.routes)
+
     def allowed_methods(self, path: str) -> set[str]:
         """Methods any route at ``path`` accepts (for 405 and OPTIONS)."""
         allowed = set(self.static.get(path, ()))
