@@ -1,0 +1,1 @@
+"""Benchmarks of microasgi against a raw ASGI app and other frameworks."""

@@ -1,0 +1,76 @@
+"""Smoke test of the benchmark driver: it validates and runs, quickly.
+
+Nothing here asserts a timing; a benchmark's numbers are for reading, not for
+failing a build. What must hold is that every scenario's answer is checked and
+that a wrong answer stops the run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = [
+    "plaintext",
+    "json",
+    "param",
+    "notfound",
+    "echo",
+    "middleware",
+    "routes-10",
+    "routes-1000",
+]
+
+
+def microasgi_available() -> bool:
+    if importlib.util.find_spec("microasgi") is None:
+        return False
+    import microasgi
+
+    return hasattr(microasgi, "App")
+
+
+def run_python(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_inprocess_quick_run_validates_every_scenario(tmp_path: Path) -> None:
+    frameworks = ["raw", "microasgi"] if microasgi_available() else ["raw"]
+    output = tmp_path / "results.json"
+    done = run_python(
+        "-m", "benchmarks.inprocess", "--quick",
+        "--frameworks", ",".join(frameworks), "--json", str(output),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"validated {len(SCENARIOS)} scenarios x {len(frameworks)}" in done.stdout
+    results = json.loads(output.read_text())["results"]
+    measured = {(r["framework"], r["scenario"]) for r in results}
+    assert measured == {(f, s) for f in frameworks for s in SCENARIOS}
+
+
+def test_inprocess_validation_rejects_a_wrong_body() -> None:
+    code = (
+        "import asyncio, dataclasses\n"
+        "from benchmarks.apps import load\n"
+        "from benchmarks.harness import ValidationError, validate\n"
+        "from benchmarks.scenarios import SCENARIOS\n"
+        "wrong = dataclasses.replace(SCENARIOS['plaintext'], text='Goodbye')\n"
+        "try:\n"
+        "    asyncio.run(validate('raw', load('raw').create_app(), wrong))\n"
+        "except ValidationError as exc:\n"
+        "    print('rejected:', exc)\n"
+    )
+    done = run_python("-c", code)
+    assert done.returncode == 0, done.stderr
+    assert "rejected: raw answered plaintext wrongly: body" in done.stdout
