@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from microasgi.uploads import FormData
 
 DEFAULT_LIMITS = Limits()
+_json_decoder = json.JSONDecoder()
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -58,9 +59,14 @@ class HTTPConnection:
         """The :class:`~microasgi.App` serving this connection."""
         return self.scope.get("app")
 
-    @cached_property
+    _headers: Headers | None = None
+
+    @property
     def headers(self) -> Headers:
-        return Headers(self.scope["headers"])
+        # Cached by hand: read on most requests, and cheaper than cached_property.
+        if self._headers is None:
+            self._headers = Headers(self.scope["headers"])
+        return self._headers
 
     @cached_property
     def query_params(self) -> QueryParams:
@@ -144,6 +150,7 @@ class Request(HTTPConnection):
     # Class-level defaults keep __init__ down to three assignments.
     _stream_consumed = False
     _disconnected = False
+    _received = 0  # body bytes so far
     _early_messages: tuple[Message, ...] = ()  # read by is_disconnected()
 
     def __init__(
@@ -163,29 +170,38 @@ class Request(HTTPConnection):
         if "microasgi.body" in self.scope:
             yield self.scope["microasgi.body"]
             return
-        if self._stream_consumed:
-            raise RuntimeError("the request body was already streamed")
-        self._stream_consumed = True
-        limit = self.limits.max_body_size
-        self._check_content_length(limit)
-        received = 0
+        self._begin_body()
         while True:
-            if self._early_messages:
-                message, *rest = self._early_messages
-                self._early_messages = tuple(rest)
-            else:
-                message = await self.receive()
-            if message["type"] == "http.disconnect":
-                self._disconnected = True
-                raise ClientDisconnect()
-            chunk: bytes = message.get("body", b"")
-            received += len(chunk)
-            if received > limit:
-                raise self._too_large(limit)
+            message = await self._next_message()
+            chunk = self._take_chunk(message)
             if chunk:
                 yield chunk
             if not message.get("more_body", False):
                 return
+
+    def _begin_body(self) -> None:
+        if self._stream_consumed:
+            raise RuntimeError("the request body was already streamed")
+        self._stream_consumed = True
+        self._check_content_length(self.limits.max_body_size)
+
+    async def _next_message(self) -> Message:
+        if self._early_messages:
+            message, *rest = self._early_messages
+            self._early_messages = tuple(rest)
+            return message
+        return await self.receive()
+
+    def _take_chunk(self, message: Message) -> bytes:
+        """The body bytes of one ``http.request`` message, counted against the limit."""
+        if message["type"] == "http.disconnect":
+            self._disconnected = True
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
+        self._received += len(chunk)
+        if self._received > self.limits.max_body_size:
+            raise self._too_large(self.limits.max_body_size)
+        return chunk
 
     def _check_content_length(self, limit: int) -> None:
         length = self.headers.get("content-length")
@@ -205,10 +221,19 @@ class Request(HTTPConnection):
 
     async def body(self) -> bytes:
         """The whole body; kept, so it can be read again."""
-        if "microasgi.body" not in self.scope:
-            chunks = [chunk async for chunk in self.stream()]
-            self.scope["microasgi.body"] = b"".join(chunks)
-        body: bytes = self.scope["microasgi.body"]
+        body: bytes | None = self.scope.get("microasgi.body")
+        if body is None:
+            # The loop of stream(), without an async generator's overhead.
+            self._begin_body()
+            message = await self._next_message()
+            body = self._take_chunk(message)
+            if message.get("more_body", False):
+                chunks = [body]
+                while message.get("more_body", False):
+                    message = await self._next_message()
+                    chunks.append(self._take_chunk(message))
+                body = b"".join(chunks)
+            self.scope["microasgi.body"] = body
         return body
 
     async def json(self) -> Any:
@@ -222,7 +247,9 @@ class Request(HTTPConnection):
             )
         body = await self.body()
         try:
-            return json.loads(body)
+            # JSON on the wire is UTF-8 (RFC 8259); decoding it ourselves skips
+            # json.loads' guessing among UTF-16 and UTF-32.
+            return _json_decoder.decode(body.decode("utf-8"))
         except json.JSONDecodeError as exc:
             raise HTTPException(400, f"Invalid JSON: {exc}") from None
         except UnicodeDecodeError as exc:
