@@ -354,10 +354,18 @@ class StreamingResponse(Response):
             watching.result()  # re-raise what a failing receive() raised
 
     async def _stream(self, send: Send) -> None:
-        async for chunk in self._chunks():
-            if isinstance(chunk, str):
-                chunk = chunk.encode(self.charset)
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        chunks = self._chunks()
+        try:
+            async for chunk in chunks:
+                if isinstance(chunk, str):
+                    chunk = chunk.encode(self.charset)
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
+        finally:
+            # Close the chunk iterator now, even when abandoned mid-way (a
+            # disconnect during send), not whenever it is garbage collected.
+            await _close_iterator(chunks)
         await send({"type": "http.response.body", "body": b""})
 
     def _chunks(self) -> AsyncIterator[Content]:

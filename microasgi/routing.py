@@ -340,6 +340,11 @@ class Router:
         template = compile_path(self.prefix + path, self.converters)
         check_handler("WEBSOCKET", template.source, template, endpoint)
         route = WebSocketRoute(template, endpoint, ["WEBSOCKET"], name)
+        if not route.is_async:
+            raise TypeError(
+                f"WebSocket handler {route.name!r} for {template.source} is a plain "
+                f"def; write it as: async def {route.name}(ws, ...)"
+            )
         self.websocket_routes.add(route)
         self.routes.append(route)
         return route
