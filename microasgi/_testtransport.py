@@ -13,14 +13,16 @@ Each connection records its conversation as plain data.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import queue
+import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+import anyio
 import httpx
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import BlockingPortal
 
 from microasgi.conversation import Conversation
 from microasgi.types import ASGIApp, Message, Scope
@@ -318,15 +320,13 @@ class PortalTransport(httpx.BaseTransport):
 
     def __init__(self, runner: AppRunner) -> None:
         self.runner = runner
-        self._exit_stack = contextlib.ExitStack()
         self._portal: BlockingPortal | None = None
+        self._thread: threading.Thread | None = None
 
     @property
     def portal(self) -> BlockingPortal:
         if self._portal is None:
-            self._portal = self._exit_stack.enter_context(
-                start_blocking_portal("asyncio")
-            )
+            self._portal, self._thread = _start_portal()
         return self._portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -340,8 +340,28 @@ class PortalTransport(httpx.BaseTransport):
         return connection
 
     def close(self) -> None:
-        self._portal = None
-        self._exit_stack.close()
+        portal, thread = self._portal, self._thread
+        self._portal = self._thread = None
+        if portal is not None and thread is not None:
+            portal.call(portal.stop)
+            thread.join()
+
+
+def _start_portal() -> tuple[BlockingPortal, threading.Thread]:
+    """An event loop in a daemon thread, so a client never closed cannot keep
+    the interpreter from exiting (anyio's own portal thread would)."""
+    ready: queue.Queue[BlockingPortal] = queue.Queue()
+
+    async def serve() -> None:
+        async with BlockingPortal() as portal:
+            ready.put(portal)
+            await portal.sleep_until_stopped()
+
+    thread = threading.Thread(
+        target=anyio.run, args=(serve,), name="testclient-portal", daemon=True
+    )
+    thread.start()
+    return ready.get(), thread
 
 
 def _request_body(request: httpx.Request) -> AsyncIterator[bytes]:

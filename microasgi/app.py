@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from microasgi.concurrency import DEFAULT_THREAD_POOL_SIZE, ThreadPool
 from microasgi.datastructures import Limits, State
-from microasgi.exceptions import HTTPException
+from microasgi.exceptions import ClientDisconnect, HTTPException
 from microasgi.lifespan import Hook, Lifespan, LifespanFactory
 from microasgi.middleware.errors import ServerErrorMiddleware, error_response
 from microasgi.requests import Request
@@ -236,6 +236,9 @@ class App(Router):
                     if isinstance(result, Response)
                     else make_response(result, route)
                 )
+        except ClientDisconnect:
+            await close_form(scope)  # nobody is left to answer
+            return
         except Exception as exc:
             body = None
             response = await self.handle_error(request, exc, route)
@@ -255,7 +258,7 @@ class App(Router):
             await send({"type": "http.response.body", "body": body})
         finally:
             if "microasgi.form" in scope:
-                await scope["microasgi.form"].close()  # uploads are done with
+                await close_form(scope)
 
     async def _dispatch_other(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
@@ -374,6 +377,13 @@ def http_exception_response(exc: HTTPException) -> Response:
     if exc.status_code < 200 or exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
     return PlainTextResponse(exc.detail, exc.status_code, exc.headers)
+
+
+async def close_form(scope: Scope) -> None:
+    """Close the uploads of a form parsed for this request, if any."""
+    form = scope.pop("microasgi.form", None)
+    if form is not None:
+        await form.close()
 
 
 def route_path(scope: Scope) -> str:

@@ -232,3 +232,31 @@ async def test_app_partial_of_async_handler_is_awaited() -> None:
     app = App()
     app.add_route("/", functools.partial(greet, "hello"))
     assert (await call(app)).text == "hello"
+
+
+async def test_app_client_gone_while_reading_body_sends_nothing_and_logs_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App()
+
+    @app.post("/upload")
+    async def upload(request: Request) -> str:
+        await request.body()
+        return "never sent"
+
+    scope = make_scope("POST", "/upload")
+    script: list[Message] = [
+        {"type": "http.request", "body": b"part", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return script.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert sent == []
+    assert "Exception in handler" not in caplog.text
