@@ -1,0 +1,19 @@
+"""Run `python examples/quickstart.py`, then open http://127.0.0.1:8000."""
+
+from microasgi import App
+
+app = App()
+
+
+@app.get("/")
+async def hello(request):
+    return "Hello, World!"
+
+
+@app.get("/items/{item_id:int}")
+async def read_item(request, item_id: int):
+    return {"id": item_id, "q": request.query_params.get("q")}
+
+
+if __name__ == "__main__":
+    app.run()
