@@ -12,7 +12,11 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from microasgi.concurrency import DEFAULT_THREAD_POOL_SIZE, ThreadPool
+from microasgi.concurrency import (
+    DEFAULT_THREAD_POOL_SIZE,
+    ThreadPool,
+    is_async_callable,
+)
 from microasgi.datastructures import Limits, State
 from microasgi.exceptions import ClientDisconnect, HTTPException
 from microasgi.lifespan import Hook, Lifespan, LifespanFactory
@@ -25,7 +29,7 @@ from microasgi.responses import (
     Response,
     encode_json,
 )
-from microasgi.routing import Mount, Route, Router, is_async_callable
+from microasgi.routing import Mount, Route, Router
 from microasgi.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -284,12 +288,14 @@ class App(Router):
             response = Response(status_code=204, headers={"allow": _allow(allowed)})
         elif allowed:
             exc = HTTPException(405, headers={"allow": _allow(allowed)})
-            response = await self.handle_error(Request(scope, receive), exc)
+            request = Request(scope, receive, self.limits)
+            response = await self.handle_error(request, exc)
         elif near_miss and (redirect := self._slash_redirect(scope, path)):
             response = redirect
         elif self.status_handlers or self.exception_handlers:
             exc = HTTPException(404)
-            response = await self.handle_error(Request(scope, receive), exc)
+            request = Request(scope, receive, self.limits)
+            response = await self.handle_error(request, exc)
         else:
             response = NOT_FOUND
         await response(scope, receive, send)

@@ -6,12 +6,11 @@ raised, because by then there is nobody left to answer.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from microasgi.concurrency import run_in_threadpool
+from microasgi.concurrency import is_async_callable, run_in_threadpool
 
 logger = logging.getLogger("microasgi")
 
@@ -30,7 +29,7 @@ class BackgroundTask:
         self.func = func
         self.args = args
         self.kwargs = kwargs
-        self.is_async = inspect.iscoroutinefunction(func)
+        self.is_async = is_async_callable(func)  # async callable objects too
 
     async def __call__(self) -> None:
         try:

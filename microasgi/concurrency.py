@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
@@ -18,6 +19,15 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DEFAULT_THREAD_POOL_SIZE = 40
+
+
+def is_async_callable(func: Any) -> bool:
+    """Whether calling ``func`` returns an awaitable (async def or partial)."""
+    while hasattr(func, "func"):  # functools.partial
+        func = func.func
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - callable objects
+    )
 
 
 class ThreadPool:

@@ -149,15 +149,20 @@ class Headers(Mapping[str, str]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Headers):
-            return sorted(self.raw) == sorted(other.raw)
+            return _sorted_pairs(self.raw) == _sorted_pairs(other.raw)
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self.raw)))
+        return hash(tuple(_sorted_pairs(self.raw)))
 
     def __repr__(self) -> str:
         pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw]
         return f"Headers({pairs!r})"
+
+
+def _sorted_pairs(raw: RawHeaders) -> list[tuple[bytes, bytes]]:
+    # Some servers send each pair as a list: compare (and hash) them as tuples.
+    return sorted((name, value) for name, value in raw)
 
 
 # A hostname (or IPv4), or a bracketed IPv6 literal, and an optional port.

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from microasgi.routing import is_async_callable
+from microasgi.concurrency import is_async_callable
 from microasgi.types import Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from microasgi.routing import is_async_callable
+from microasgi.concurrency import is_async_callable
 
 
 class AppLoadError(Exception):

@@ -181,7 +181,10 @@ class Request(HTTPConnection):
 
     def _begin_body(self) -> None:
         if self._stream_consumed:
-            raise RuntimeError("the request body was already streamed")
+            raise RuntimeError(
+                "the request body was already streamed (by stream() or form());"
+                " call request.body() first to keep it for reading again"
+            )
         self._stream_consumed = True
         self._check_content_length(self.limits.max_body_size)
 
@@ -207,7 +210,8 @@ class Request(HTTPConnection):
         length = self.headers.get("content-length")
         if length is None:
             return
-        if not length.isdigit():
+        # isdigit() alone accepts digits int() refuses, like "²".
+        if not (length.isascii() and length.isdigit()):
             raise HTTPException(400, f"Invalid Content-Length header: {length!r}")
         if int(length) > limit:
             raise self._too_large(limit)

@@ -154,14 +154,15 @@ class Response:
                 await self.background()
 
 
-@functools.cache
+# Bounded: a media type may come from data (an upload's), not only from code.
+@functools.lru_cache(maxsize=256)
 def content_type_header(media_type: str | None, charset: str) -> bytes:
-    """The Content-Type value; text types get a charset."""
+    """The Content-Type value; text types get a charset. CR, LF are refused."""
     if media_type is None:
         return b"application/octet-stream"
     if media_type.startswith("text/") and "charset=" not in media_type:
         media_type += f"; charset={charset}"
-    return media_type.encode("latin-1")
+    return encode_header("content-type", media_type)[1]
 
 
 def _cookie_header(

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+# Re-exported for code that imports it from here.
+from microasgi.concurrency import is_async_callable as is_async_callable
 from microasgi.paths import CONVERTERS, Converter, PathTemplate, compile_path
 from microasgi.types import ASGIApp
 
@@ -233,15 +235,6 @@ def _match_tail(
     return None
 
 
-def is_async_callable(func: Any) -> bool:
-    """Whether calling ``func`` returns an awaitable (async def or partial)."""
-    while hasattr(func, "func"):  # functools.partial
-        func = func.func
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
-        getattr(func, "__call__", None)  # noqa: B004 - callable objects
-    )
-
-
 def check_handler(kind: str, path: str, template: PathTemplate, func: Any) -> None:
     """Refuse a handler whose parameters cannot take the path's parameters."""
     try:
@@ -369,7 +362,13 @@ class Router:
         self.routes.append(mount)
 
     def include_router(self, router: Router) -> None:
-        """Copy every route of ``router`` (its prefix kept) into this one."""
+        """Copy every route of ``router`` (prefix and converters kept) into this one."""
+        for name, converter in router.converters.items():
+            if self.converters.setdefault(name, converter) != converter:
+                raise ValueError(
+                    f"the included router's converter {name!r} differs from the one "
+                    "registered here; give one of them another name"
+                )
         for route in router.routes:
             path = route.prefix if isinstance(route, Mount) else route.path
             if isinstance(route, Mount):

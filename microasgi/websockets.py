@@ -22,11 +22,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from microasgi.concurrency import is_async_callable
 from microasgi.datastructures import encode_header
 from microasgi.exceptions import HTTPException, WebSocketDisconnect
 from microasgi.requests import HTTPConnection
 from microasgi.responses import encode_json
-from microasgi.routing import is_async_callable
 from microasgi.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:

@@ -94,7 +94,7 @@ class WSGIApp:
 
     async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = Headers(scope["headers"]).get("content-length", "")
-        if length.isdigit() and int(length) > self.max_body_size:
+        if length.isascii() and length.isdigit() and int(length) > self.max_body_size:
             response = too_large_response(self.max_body_size)
             await response(scope, receive, send)
             return

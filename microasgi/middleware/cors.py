@@ -94,7 +94,8 @@ class CORSMiddleware:
 
         async def send_with_cors_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(message["headers"])
+                # A copy: the app may send the same header list every time.
+                response_headers = MutableHeaders(list(message["headers"]))
                 for name, value in cors_headers.items():
                     response_headers[name] = value
                 if not self.any_origin:

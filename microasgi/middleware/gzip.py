@@ -101,7 +101,7 @@ def compressed_body(stream: GzipStream, message: Message) -> Message:
 
 
 def compressed_start(start: Message, body_size: int, streaming: bool) -> Message:
-    headers = MutableHeaders(start["headers"])
+    headers = MutableHeaders(list(start["headers"]))  # never edit the app's list
     headers["content-encoding"] = "gzip"
     headers.append("vary", "Accept-Encoding")
     if streaming:

@@ -31,9 +31,10 @@ class HTTPSRedirectMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        location = secure_url(scope)
+        # RedirectResponse percent-encodes the URL: a path may hold any text.
+        redirect = RedirectResponse(secure_url(scope))
         if scope["type"] == "http":
-            await RedirectResponse(location)(scope, receive, send)
+            await redirect(scope, receive, send)
             return
         await receive()  # websocket.connect
         if "websocket.http.response" not in scope.get("extensions", {}):
@@ -42,8 +43,8 @@ class HTTPSRedirectMiddleware:
         await send(
             {
                 "type": "websocket.http.response.start",
-                "status": 307,
-                "headers": [(b"location", location.encode("latin-1"))],
+                "status": redirect.status_code,
+                "headers": [(b"location", redirect.headers["location"].encode())],
             }
         )
         await send({"type": "websocket.http.response.body", "body": b""})
