@@ -248,7 +248,14 @@ class App(Router):
             response = await self.handle_error(request, exc, route)
         try:
             if body is None:
-                await response(scope, receive, send)
+                if type(response).__call__ is Response.__call__:
+                    await response(scope, receive, send)  # fails only in send()
+                else:
+                    # Streaming and file responses can fail before their start
+                    # message (a missing file): that still deserves a 500.
+                    await ServerErrorMiddleware(response, debug=self.debug)(
+                        scope, receive, send
+                    )
                 return
             await send(
                 {
@@ -363,7 +370,11 @@ class App(Router):
                 logger.exception("Exception handler %r failed", handler)
                 return error_response(handler_exc, self.debug)
         if isinstance(exc, HTTPException):
-            return http_exception_response(exc)
+            try:
+                return http_exception_response(exc)
+            except ValueError as bad_headers:  # e.g. CR/LF in exc.headers
+                logger.exception("HTTPException %r cannot be sent", exc)
+                return error_response(bad_headers, self.debug)
         return error_response(exc, self.debug)
 
     async def _call_error_handler(

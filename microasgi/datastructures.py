@@ -93,6 +93,12 @@ class QueryParams(MultiDict):
         )
 
 
+def _header_name(key: str) -> bytes:
+    # Lower-case ASCII only, as servers do; str.lower() would also change
+    # latin-1 letters and miss the raw name.
+    return key.encode("latin-1", "replace").lower()
+
+
 class Headers(Mapping[str, str]):
     """Case-insensitive, multi-valued view of raw ASGI header pairs.
 
@@ -118,11 +124,11 @@ class Headers(Mapping[str, str]):
 
     def getlist(self, key: str) -> list[str]:
         """Every value of header ``key``, in the order received."""
-        name = key.lower().encode("latin-1")
+        name = _header_name(key)
         return [value.decode("latin-1") for key_, value in self.raw if key_ == name]
 
     def get(self, key: str, default: Any = None) -> Any:
-        name = key.lower().encode("latin-1")
+        name = _header_name(key)
         # The last value wins, as for the other multi-dicts.
         for key_, value in reversed(self.raw):
             if key_ == name:
@@ -138,7 +144,7 @@ class Headers(Mapping[str, str]):
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
-        name = key.lower().encode("latin-1")
+        name = _header_name(key)
         return any(key_ == name for key_, _ in self.raw)
 
     def __iter__(self) -> Iterator[str]:
@@ -327,7 +333,7 @@ class MutableHeaders(Headers):
         self.raw.append((name, encoded))
 
     def __delitem__(self, key: str) -> None:
-        name = key.lower().encode("latin-1")
+        name = _header_name(key)
         self.raw[:] = [pair for pair in self.raw if pair[0] != name]
 
     def append(self, key: str, value: str) -> None:

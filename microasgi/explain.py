@@ -147,6 +147,13 @@ def _check(route: Route, path: str) -> _Check:
             return _Check(route, None, _pattern_miss(segment, index, part))
         params.update(values)
     rest = parts[len(template.segments) :]
+    if template.tail is not None and not rest:
+        return _Check(
+            route,
+            None,
+            f"the path ends after segment {len(template.segments)}; the path "
+            f"parameter needs a segment of its own, even an empty one (a final '/')",
+        )
     if template.tail is not None:
         values = template.tail.match("/".join(rest))
         if values is None:

@@ -8,6 +8,7 @@ matched text into Python values and back (for ``url_path_for``).
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 import uuid
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 _PARAM_RE = re.compile(r"{([^{}]*)}")
+# By parameter count: one is linear, two quadratic, three or more worse.
+_MAX_MATCH_LENGTH = {1: 1 << 30, 2: 4096}
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,18 @@ class Converter:
 def _float_to_url(value: float) -> str:
     if math.isnan(value) or math.isinf(value) or value < 0:
         raise ValueError(f"a float path parameter must be finite and >= 0: {value}")
-    return repr(float(value)).removesuffix(".0")
+    # Plain digits, never exponent notation ('1e+16'), which would not match.
+    return format(decimal.Decimal(repr(float(value))), "f").removesuffix(".0")
+
+
+def _str_to_url(value: Any) -> str:
+    text = str(value)
+    if not text or "/" in text:
+        raise ValueError(
+            f"a str path parameter must be non-empty and hold no '/', got {text!r}; "
+            "use the path converter ({name:path}) for values with slashes"
+        )
+    return text
 
 
 def _int_to_url(value: int) -> str:
@@ -40,10 +54,10 @@ def _int_to_url(value: int) -> str:
 
 
 CONVERTERS: dict[str, Converter] = {
-    "str": Converter(r"[^/]+", str, str),
+    "str": Converter(r"[^/]+", str, _str_to_url),
     "int": Converter(r"[0-9]+", int, _int_to_url),
     "float": Converter(r"[0-9]+(?:\.[0-9]+)?", float, _float_to_url),
-    "path": Converter(r".*", str, str),
+    "path": Converter(r"[\s\S]*", str, str),  # anything, newlines too
     "uuid": Converter(
         r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
         uuid.UUID,
@@ -62,6 +76,8 @@ class SegmentPattern:
 
     def match(self, text: str) -> dict[str, Any] | None:
         """The converted parameters if ``text`` matches, else ``None``."""
+        if len(text) > self.max_length:
+            return None
         found = self.regex.fullmatch(text)
         if found is None:
             return None
@@ -72,6 +88,12 @@ class SegmentPattern:
             }
         except ValueError:
             return None
+
+    @property
+    def max_length(self) -> int:
+        """The longest text tried: with several parameters in one piece the regex
+        backtracks in polynomial time, so hostile long paths are cut short."""
+        return _MAX_MATCH_LENGTH.get(len(self.converters), 256)
 
 
 @dataclass(frozen=True)

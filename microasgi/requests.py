@@ -31,7 +31,14 @@ if TYPE_CHECKING:
     from microasgi.uploads import FormData
 
 DEFAULT_LIMITS = Limits()
-_json_decoder = json.JSONDecoder()
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# NaN and Infinity are JavaScript, not JSON (RFC 8259); the stdlib accepts them.
+_json_decoder = json.JSONDecoder(parse_constant=_refuse_constant)
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -213,7 +220,9 @@ class Request(HTTPConnection):
         # isdigit() alone accepts digits int() refuses, like "²".
         if not (length.isascii() and length.isdigit()):
             raise HTTPException(400, f"Invalid Content-Length header: {length!r}")
-        if int(length) > limit:
+        # More than 18 digits is over any limit, and int() of thousands of
+        # digits is refused by Python itself.
+        if len(length.lstrip("0")) > 18 or int(length) > limit:
             raise self._too_large(limit)
 
     def _too_large(self, limit: int) -> HTTPException:
@@ -262,6 +271,8 @@ class Request(HTTPConnection):
             ) from None
         except RecursionError:
             raise HTTPException(400, "Invalid JSON: nested too deeply") from None
+        except ValueError as exc:  # NaN/Infinity, or an integer of 4,300+ digits
+            raise HTTPException(400, f"Invalid JSON: {exc}") from None
 
     async def form(self) -> FormData:
         """The body parsed as a form (urlencoded or multipart) into ``FormData``.

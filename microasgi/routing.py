@@ -132,6 +132,8 @@ class RouteIndex:
             found = by_method.get(method)
             if found is not None:
                 return found
+        if not path.startswith("/"):
+            return None  # not a path a route can have (e.g. "Xadmin/5")
         found = _walk(self.tree, path[1:].split("/"), 0, method, {})
         if found is None and method == "HEAD":
             return self.match("GET", path)  # a GET route answers HEAD too
@@ -143,6 +145,8 @@ class RouteIndex:
         ``False`` settles most 404s at once: no static route is that close, and
         the tree has nothing under the path's first segment.
         """
+        if not path.startswith("/"):
+            return False
         if path in self.static or path.rstrip("/") in self.static:
             return True
         if path + "/" in self.static:
@@ -154,6 +158,8 @@ class RouteIndex:
     def allowed_methods(self, path: str) -> set[str]:
         """Methods any route at ``path`` accepts (for 405 and OPTIONS)."""
         allowed = set(self.static.get(path, ()))
+        if not path.startswith("/"):
+            return allowed
         _walk(self.tree, path[1:].split("/"), 0, None, {}, allowed)
         if "GET" in allowed:
             allowed.add("HEAD")
@@ -212,7 +218,7 @@ def _walk(
                 found = _walk(child, segments, index + 1, method, values, allowed)
                 if found is not None:
                     return found
-    if node.tails:
+    if node.tails and index < len(segments):  # a path parameter needs a segment
         return _match_tail(node, "/".join(segments[index:]), method, params, allowed)
     return None
 

@@ -58,6 +58,6 @@ class ServerErrorMiddleware:
             if response_started:
                 raise  # too late for a 500: let the server abort the connection
             logger.exception(
-                "Exception in middleware for %s %s", scope["method"], scope["path"]
+                "Exception in ASGI app for %s %s", scope["method"], scope["path"]
             )
             await error_response(exc, self.debug)(scope, receive, send)
