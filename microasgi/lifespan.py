@@ -34,24 +34,21 @@ class Lifespan:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with contextlib.AsyncExitStack() as stack:
             await receive()  # lifespan.startup
-            try:
-                await self._startup(scope, stack)
-            except Exception as exc:
-                logger.exception("Application startup failed")
-                message = f"{type(exc).__name__}: {exc}"
-                await send({"type": "lifespan.startup.failed", "message": message})
+            failure = await _failure_of(self._startup(scope, stack), "startup")
+            if failure is not None:
+                await send({"type": "lifespan.startup.failed", "message": failure})
                 return
             await send({"type": "lifespan.startup.complete"})
             await receive()  # lifespan.shutdown
-            try:
-                await stack.aclose()
-                await _run_hooks(self.on_shutdown)
-            except Exception as exc:
-                logger.exception("Application shutdown failed")
-                message = f"{type(exc).__name__}: {exc}"
-                await send({"type": "lifespan.shutdown.failed", "message": message})
+            failure = await _failure_of(self._shutdown(stack), "shutdown")
+            if failure is not None:
+                await send({"type": "lifespan.shutdown.failed", "message": failure})
                 return
             await send({"type": "lifespan.shutdown.complete"})
+
+    async def _shutdown(self, stack: contextlib.AsyncExitStack) -> None:
+        await stack.aclose()
+        await _run_hooks(self.on_shutdown)
 
     async def _startup(self, scope: Scope, stack: contextlib.AsyncExitStack) -> None:
         await _run_hooks(self.on_startup)
@@ -71,6 +68,21 @@ class Lifespan:
                 "support lifespan state; set app.state attributes instead"
             )
         scope["state"].update(state)
+
+
+async def _failure_of(step: Awaitable[None], name: str) -> str | None:
+    """Run ``step``; log its error and return it as the message to report.
+
+    The report is sent by the caller, outside the ``except`` block: a server
+    that raises from ``send`` on a failure report (hypercorn does) would
+    otherwise chain our error into its own, and the traceback prints twice.
+    """
+    try:
+        await step
+    except Exception as exc:
+        logger.exception("Application %s failed", name)
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 async def _run_hooks(hooks: list[Hook]) -> None:

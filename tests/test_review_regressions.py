@@ -172,3 +172,48 @@ def test_headers_with_list_pairs_compare_and_hash() -> None:
     from_tuples = Headers([(b"a", b"1")])
     assert from_lists == from_tuples
     assert hash(from_lists) == hash(from_tuples)
+
+
+async def test_server_error_middleware_client_gone_in_middleware_is_quiet(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from microasgi import Request
+
+    class ReadsBody:
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await Request(scope, receive).body()
+            await self.app(scope, receive, send)
+
+    app = App()
+    app.add_middleware(ReadsBody)
+    script = [
+        {"type": "http.request", "body": b"x", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list = []
+
+    async def receive():
+        return script.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    await app(http_scope("/", "POST"), receive, send)
+    assert sent == []
+    assert "Exception" not in caplog.text
+
+
+async def test_app_double_slash_redirects_to_root_like_explain_says() -> None:
+    app = App()
+
+    @app.get("/")
+    async def home(request):
+        return "home"
+
+    sent = await run_asgi(app, http_scope("//"), [])
+    assert sent[0]["status"] == 307
+    assert dict(sent[0]["headers"])[b"location"].endswith(b"/")
+    assert app.explain("GET //").status == 307

@@ -12,6 +12,7 @@ import html
 import logging
 import traceback
 
+from microasgi.exceptions import ClientDisconnect
 from microasgi.responses import HTMLResponse, PlainTextResponse, Response
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -54,6 +55,8 @@ class ServerErrorMiddleware:
 
         try:
             await self.app(scope, receive, send_and_track_start)
+        except ClientDisconnect:
+            return  # the client left while a middleware read the body
         except Exception as exc:
             if response_started:
                 raise  # too late for a 500: let the server abort the connection
