@@ -147,9 +147,8 @@ class RouteIndex:
         """
         if not path.startswith("/"):
             return False
-        if path in self.static or path.rstrip("/") in self.static:
-            return True
-        if path + "/" in self.static:
+        other = path[:-1] if path.endswith("/") else path + "/"
+        if path in self.static or other in self.static:
             return True
         root = self.tree
         first = path[1:].partition("/")[0]
