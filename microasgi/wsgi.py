@@ -213,33 +213,38 @@ class WSGIExchange:
                 "encode text first, e.g. text.encode('utf-8')"
             )
         if data:
-            self.send_start()
-            self.send_message(
+            self.send_with_start(
                 {"type": "http.response.body", "body": data, "more_body": True}
             )
 
     def finish(self) -> None:
         if self.status_code is None:
             raise RuntimeError("the WSGI app returned without calling start_response()")
-        self.send_start()
-        self.send_message(
+        self.send_with_start(
             {"type": "http.response.body", "body": b"", "more_body": False}
         )
 
-    def send_start(self) -> None:
-        if not self.headers_sent:
-            self.send_message(
-                {
-                    "type": "http.response.start",
-                    "status": self.status_code,
-                    "headers": self.raw_headers,
-                }
-            )
-            self.headers_sent = True
+    def send_with_start(self, message: Message) -> None:
+        """Send ``message``, preceded by the start message if not yet sent.
 
-    def send_message(self, message: Message) -> None:
+        Both go in one trip to the event loop: each trip costs the worker
+        thread a wait, and small responses are mostly those waits.
+        """
+        messages = [message]
+        if not self.headers_sent:
+            start = {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": self.raw_headers,
+            }
+            messages.insert(0, start)
+            self.headers_sent = True
         if not self.answered_early:
-            self.on_loop(partial(self.send, message))
+            self.on_loop(partial(self.send_all, messages))
+
+    async def send_all(self, messages: list[Message]) -> None:
+        for message in messages:
+            await self.send(message)
 
     def receive_body_from_thread(self) -> bytes:
         return self.on_loop(self.receive_body)
