@@ -6,12 +6,12 @@ Serve it as the deploying guide shows, for instance:
         --proxy-headers --forwarded-allow-ips 127.0.0.1
 """
 
+# --8<-- [start:app]
 import os
 
 from microasgi import App
 from microasgi.middleware import TrustedHostMiddleware
 
-# --8<-- [start:app]
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
 
 app = App()  # debug stays False: a 500 must not show tracebacks to the world

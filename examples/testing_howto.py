@@ -4,6 +4,7 @@ Run the tests with `python -m pytest examples/testing_howto.py`. In a real
 project the app lives in its own module and the tests in tests/.
 """
 
+# --8<-- [start:app]
 from datetime import datetime, timezone
 
 import pytest
@@ -11,7 +12,6 @@ import pytest
 from microasgi import App, TestClient
 from microasgi.testclient import AsyncTestClient
 
-# --8<-- [start:app]
 app = App()
 
 

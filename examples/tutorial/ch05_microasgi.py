@@ -14,7 +14,7 @@ async def home(request):
 
 
 @app.get("/users/{user_id:int}")
-async def show_user(request, user_id: int):
+async def show_user(request, user_id):
     return {"id": user_id}
 
 
