@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Mapping
 from functools import cached_property
-from http.cookies import _unquote as unquote_cookie
 from typing import TYPE_CHECKING, Any
 
 from microasgi.datastructures import (
@@ -40,6 +40,21 @@ def _refuse_constant(name: str) -> Any:
 # NaN and Infinity are JavaScript, not JSON (RFC 8259); the stdlib accepts them.
 _json_decoder = json.JSONDecoder(parse_constant=_refuse_constant)
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+_COOKIE_ESCAPE = re.compile(r"\\(?:([0-7]{3})|(.))")
+
+
+def unquote_cookie(value: str) -> str:
+    """Undo the quoting some servers apply: ``"a\\"b"`` and octal ``\\054``."""
+    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+        return value
+
+    def unescape(found: re.Match[str]) -> str:
+        octal, char = found.groups()
+        return chr(int(octal, 8)) if octal else char
+
+    return _COOKIE_ESCAPE.sub(unescape, value[1:-1])
 
 
 def parse_cookies(header: str) -> dict[str, str]:

@@ -217,3 +217,13 @@ async def test_app_double_slash_redirects_to_root_like_explain_says() -> None:
     assert sent[0]["status"] == 307
     assert dict(sent[0]["headers"])[b"location"].endswith(b"/")
     assert app.explain("GET //").status == 307
+
+
+def test_unquote_cookie_undoes_quotes_and_escapes() -> None:
+    from microasgi.requests import parse_cookies
+
+    assert parse_cookies(r'a="x\054y"; b="say \"hi\""; c=plain') == {
+        "a": "x,y",
+        "b": 'say "hi"',
+        "c": "plain",
+    }
