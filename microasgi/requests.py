@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 from collections.abc import AsyncIterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,21 @@ def unquote_cookie(value: str) -> str:
         return chr(int(octal, 8)) if octal else char
 
     return _COOKIE_ESCAPE.sub(unescape, value[1:-1])
+
+
+def parse_content_length(value: str) -> int | None:
+    """The byte count a ``Content-Length`` value declares, or ``None`` if it
+    is not a plain run of ASCII digits.
+
+    More than 18 digits is over any limit and comes back as ``sys.maxsize``:
+    ``int()`` of thousands of digits is refused by Python itself.
+    """
+    # isdigit() alone accepts digits int() refuses, like "²".
+    if not (value.isascii() and value.isdigit()):
+        return None
+    if len(value.lstrip("0")) > 18:
+        return sys.maxsize
+    return int(value)
 
 
 def parse_cookies(header: str) -> dict[str, str]:
@@ -229,15 +245,13 @@ class Request(HTTPConnection):
         return chunk
 
     def _check_content_length(self, limit: int) -> None:
-        length = self.headers.get("content-length")
-        if length is None:
+        value = self.headers.get("content-length")
+        if value is None:
             return
-        # isdigit() alone accepts digits int() refuses, like "²".
-        if not (length.isascii() and length.isdigit()):
-            raise HTTPException(400, f"Invalid Content-Length header: {length!r}")
-        # More than 18 digits is over any limit, and int() of thousands of
-        # digits is refused by Python itself.
-        if len(length.lstrip("0")) > 18 or int(length) > limit:
+        length = parse_content_length(value)
+        if length is None:
+            raise HTTPException(400, f"Invalid Content-Length header: {value!r}")
+        if length > limit:
             raise self._too_large(limit)
 
     def _too_large(self, limit: int) -> HTTPException:

@@ -28,6 +28,7 @@ from urllib.parse import unquote_to_bytes
 from microasgi.concurrency import ThreadPool
 from microasgi.datastructures import Headers, encode_header
 from microasgi.exceptions import ClientDisconnect
+from microasgi.requests import parse_content_length
 from microasgi.responses import PlainTextResponse
 from microasgi.types import Message, RawHeaders, Receive, Scope, Send
 
@@ -93,8 +94,10 @@ class WSGIApp:
             raise ValueError(f"WSGIApp cannot serve {scope['type']!r} scopes")
 
     async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        length = Headers(scope["headers"]).get("content-length", "")
-        if length.isascii() and length.isdigit() and int(length) > self.max_body_size:
+        length = parse_content_length(
+            Headers(scope["headers"]).get("content-length", "")
+        )
+        if length is not None and length > self.max_body_size:
             response = too_large_response(self.max_body_size)
             await response(scope, receive, send)
             return

@@ -64,6 +64,21 @@ async def test_wsgiapp_non_ascii_digit_content_length_is_not_a_crash() -> None:
     assert sent[0]["status"] == 200
 
 
+async def test_wsgiapp_content_length_of_thousands_of_digits_is_413() -> None:
+    def wsgi(environ, start_response):
+        start_response("200 OK", [("content-type", "text/plain")])
+        return [b"ok"]
+
+    headers = [(b"host", b"testserver"), (b"content-length", b"9" * 5000)]
+    scope = http_scope("/", "POST", headers=headers)
+    sent = await run_asgi(
+        WSGIApp(wsgi),
+        scope,
+        [{"type": "http.request", "body": b"x", "more_body": False}],
+    )
+    assert sent[0]["status"] == 413
+
+
 def test_response_media_type_with_line_break_is_refused() -> None:
     with pytest.raises(ValueError, match="CR, LF"):
         Response("x", media_type="text/html\r\nset-cookie: a=b")
