@@ -370,11 +370,7 @@ class App(Router):
                 logger.exception("Exception handler %r failed", handler)
                 return error_response(handler_exc, self.debug)
         if isinstance(exc, HTTPException):
-            try:
-                return http_exception_response(exc)
-            except ValueError as bad_headers:  # e.g. CR/LF in exc.headers
-                logger.exception("HTTPException %r cannot be sent", exc)
-                return error_response(bad_headers, self.debug)
+            return http_exception_response(exc)
         return error_response(exc, self.debug)
 
     async def _call_error_handler(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from http import HTTPStatus
 
+from microasgi.datastructures import encode_header
+
 
 class HTTPException(Exception):
     """Stop handling and answer with an HTTP error.
@@ -30,6 +32,8 @@ class HTTPException(Exception):
         self.status_code = status_code
         self.detail = detail
         self.headers = dict(headers) if headers else None
+        for name, value in (self.headers or {}).items():
+            encode_header(name, value)  # refuse CR/LF now, not when answering
 
     def __str__(self) -> str:
         return f"{self.status_code}: {self.detail}"

@@ -242,3 +242,10 @@ def test_unquote_cookie_undoes_quotes_and_escapes() -> None:
         "b": 'say "hi"',
         "c": "plain",
     }
+
+
+def test_http_exception_refuses_header_injection_at_construction() -> None:
+    from microasgi import HTTPException
+
+    with pytest.raises(ValueError, match="CR, LF"):
+        HTTPException(401, headers={"www-authenticate": "x\r\nset-cookie: a=1"})
