@@ -185,27 +185,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="plaintext,json",
         help=f"comma-separated, from {','.join(SERVED_SCENARIOS)}",
     )
+    add_load_options(parser)
+    parser.add_argument("--json", metavar="PATH", help="also write results as JSON")
+    return parse_load_options(parser, argv)
+
+
+def add_load_options(parser: argparse.ArgumentParser) -> None:
+    """The options every wrk-driven benchmark takes."""
     parser.add_argument(
         "--duration", type=int, default=5, help="seconds per measurement"
     )
     parser.add_argument("--warmup", type=int, default=1, help="seconds of warm-up")
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="rounds over all frameworks"
-    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections")
     parser.add_argument("--quick", action="store_true", help="one short round")
-    parser.add_argument("--json", metavar="PATH", help="also write results as JSON")
+
+
+def parse_load_options(
+    parser: argparse.ArgumentParser, argv: list[str] | None
+) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.rounds = 1, 1, 1
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def prepare_machine() -> None:
+    """Warn if the machine is busy; stop if wrk is missing."""
     report.warn_if_busy()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed; on Debian: apt-get install -y wrk")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    prepare_machine()
     scenarios = select(args.scenarios)
     unsupported = [s.name for s in scenarios if s.name not in SERVED_SCENARIOS]
     if unsupported:

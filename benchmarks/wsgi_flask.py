@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import importlib.util
 import logging
-import shutil
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,13 @@ from microasgi import App, WSGIApp
 from . import report
 from .apps.common import HELLO
 from .scenarios import SCENARIOS
-from .served import check_answer, run_wrk
+from .served import (
+    add_load_options,
+    check_answer,
+    parse_load_options,
+    prepare_machine,
+    run_wrk,
+)
 from .server import HOST, REPO_ROOT, free_port, pinned, stop, wait_until_serving
 
 THREADS = 10
@@ -176,22 +181,13 @@ def choose_servers(names: str | None) -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", help=f"comma-separated, from {','.join(SERVERS)}")
-    parser.add_argument("--duration", type=int, default=5, help="seconds per run")
-    parser.add_argument("--warmup", type=int, default=1, help="seconds of warm-up")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds over servers")
-    parser.add_argument("--connections", type=int, default=64, help="wrk connections")
-    parser.add_argument("--quick", action="store_true", help="one short round")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.duration, args.warmup, args.rounds = 1, 1, 1
-    return args
+    add_load_options(parser)
+    return parse_load_options(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    report.warn_if_busy()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed; on Debian: apt-get install -y wrk")
+    prepare_machine()
     servers = choose_servers(args.servers)
     rounds = [
         one_round(servers, args, shift=index % len(servers))
