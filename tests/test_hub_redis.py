@@ -8,7 +8,6 @@ process holds however many subscribers it serves.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 
 import pytest
