@@ -87,6 +87,7 @@ HITS: dict[str, Hit] = {
         base_url="https://example.com",
     ),
     "quickstart": Hit("GET", "/items/3?q=books", 200, '{"id":3,"q":"books"}'),
+    "hub_howto": Hit("POST", "/feeds/news", 200, '"id":', {"json": {"title": "hi"}}),
     "scaling_howto": Hit(
         "GET",
         "/hits",

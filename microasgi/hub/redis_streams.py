@@ -34,7 +34,7 @@ Redis = Any
 logger = logging.getLogger("microasgi.hub")
 T = TypeVar("T")
 
-KEY_PREFIX = "hub:"
+KEY_PREFIX = "hub:"  # the default; a hash tag like "{hub}:" suits Redis Cluster
 COMMAND_CONNECTIONS = 8  # publishers beyond this wait for a free connection
 BLOCK_MS = 5_000  # one XREAD waits this long at most, then starts again
 BATCH = 500  # entries per channel per XREAD
@@ -44,10 +44,17 @@ class RedisBroker:
     """Stores channels in Redis Streams and reads them with one connection."""
 
     def __init__(
-        self, url: str, history: int, timeout: float, deliver: Deliver, lose: Lose
+        self,
+        url: str,
+        history: int,
+        timeout: float,
+        deliver: Deliver,
+        lose: Lose,
+        key_prefix: str = KEY_PREFIX,
     ) -> None:
         redis = _import_redis()
         self.url = url
+        self.key_prefix = key_prefix
         self.history = history
         self.timeout = timeout
         self._deliver = deliver
@@ -62,7 +69,10 @@ class RedisBroker:
             socket_timeout=timeout, **self._options,
         )  # fmt: skip
         self._commands: Redis = redis.asyncio.Redis.from_pool(pool)  # owns the pool
-        self._errors = (redis.RedisError, OSError)
+        # Worth retrying: the connection failed. A refusal (a ResponseError,
+        # such as MOVED from a cluster node that does not own the keys) is not.
+        self._errors = (redis.ConnectionError, redis.TimeoutError, OSError)
+        self._refusal = redis.ResponseError
         self._wanted: set[str] = set()  # channels with local subscribers
         self._lookups: dict[str, asyncio.Future[str]] = {}  # newest id, in flight
         self._cursors: dict[str, str] = {}  # watched channel -> last id read
@@ -77,7 +87,7 @@ class RedisBroker:
     # The broker's side of the hub ------------------------------------------
 
     async def publish(self, channel: str, payload: str) -> str:
-        key = KEY_PREFIX + channel
+        key = self.key_prefix + channel
 
         async def add() -> str:
             message_id: str = await self._commands.xadd(
@@ -110,7 +120,7 @@ class RedisBroker:
 
     def _newest(self, channel: str) -> Callable[[], Awaitable[str]]:
         async def newest() -> str:
-            last = await self._commands.xrevrange(KEY_PREFIX + channel, count=1)
+            last = await self._commands.xrevrange(self.key_prefix + channel, count=1)
             return str(last[0][0]) if last else "0-0"
 
         return newest
@@ -121,7 +131,7 @@ class RedisBroker:
             self._generation += 1  # the next XREAD leaves it out
 
     async def replay(self, channel: str, after: str) -> Replay:
-        key = KEY_PREFIX + channel
+        key = self.key_prefix + channel
 
         async def read() -> Replay:
             stream = await _stream_info(self._commands, key, self.history)
@@ -207,6 +217,11 @@ class RedisBroker:
                                    "reconnecting", self.url, exc)  # fmt: skip
                 failures += 1
                 await asyncio.sleep(_backoff(failures))
+            except self._refusal as exc:  # misconfigured: say so, keep trying
+                if failures == 0:
+                    logger.error("Hub: Redis at %s refused to read (%s)", self.url, exc)
+                failures += 1
+                await asyncio.sleep(_backoff(failures))
             else:
                 return
 
@@ -237,12 +252,12 @@ class RedisBroker:
             return
         self._reading_generation = self._generation
         streams = {
-            KEY_PREFIX + channel: last for channel, last in self._cursors.items()
+            self.key_prefix + channel: last for channel, last in self._cursors.items()
         }
         count = min(BATCH, self.history)
         reply = await reader.xread(streams, count=count, block=BLOCK_MS)
         for key, raw_entries in reply or ():
-            channel = key[len(KEY_PREFIX) :]
+            channel = key[len(self.key_prefix) :]
             last = self._cursors.get(channel)
             entries = _entries(raw_entries)
             if last is None or not entries:
@@ -253,7 +268,7 @@ class RedisBroker:
             self._deliver(channel, entries)
 
     async def _check_trimmed(self, reader: Redis, channel: str, last: str) -> None:
-        stream = await _stream_info(reader, KEY_PREFIX + channel, self.history)
+        stream = await _stream_info(reader, self.key_prefix + channel, self.history)
         if stream is not None and stream.lost_after(parse_id(last)) == HISTORY:
             self._lose(channel, HISTORY)
 
@@ -262,7 +277,7 @@ class RedisBroker:
         for channel, last in list(self._cursors.items()):
             if last == "0-0":
                 continue
-            stream = await _stream_info(reader, KEY_PREFIX + channel, self.history)
+            stream = await _stream_info(reader, self.key_prefix + channel, self.history)
             lost = RESET if stream is None else stream.lost_after(parse_id(last))
             if lost == RESET:
                 self._cursors[channel] = "0-0"  # Redis came back empty: read it all
@@ -270,7 +285,7 @@ class RedisBroker:
             elif lost is not None:
                 self._lose(channel, lost)
             elif restarted and not await reader.xrange(
-                KEY_PREFIX + channel, last, last
+                self.key_prefix + channel, last, last
             ):
                 self._lose(channel, RESET)  # restored from an older snapshot
 
