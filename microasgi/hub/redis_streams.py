@@ -104,7 +104,7 @@ class RedisBroker:
         lookup = self._lookups.get(channel)
         if lookup is None:
             lookup = self._lookups[channel] = asyncio.ensure_future(
-                self._retrying(self._newest(channel), f"subscribe to {channel!r}")
+                self._attempts(self._newest(channel), f"subscribe to {channel!r}")
             )
             lookup.add_done_callback(lambda _: self._lookups.pop(channel, None))
             lookup.add_done_callback(_retrieve_exception)
@@ -134,12 +134,18 @@ class RedisBroker:
         key = self.key_prefix + channel
 
         async def read() -> Replay:
-            stream = await _stream_info(self._commands, key, self.history)
-            if stream is not None:
-                # After a reset (ids went back) everything held is news.
-                start = f"({after}" if stream.last_id >= parse_id(after) else "-"
-                entries = await self._commands.xrange(key, min=start)
-                stream.entries = deque(_entries(entries))
+            # One transaction: the history and its bounds from the same moment,
+            # or a trim in between could lose messages without a Gap.
+            async with self._commands.pipeline(transaction=True) as both:
+                both.xinfo_stream(key)
+                both.xrange(key, min=f"({after}")
+                info, entries = await both.execute(raise_on_error=False)
+            stream = _stream_from(info, self.history)
+            if stream is None:
+                return replay_from(None, parse_id(after))
+            if stream.last_id < parse_id(after):  # a reset: everything is news
+                entries = await self._commands.xrange(key)
+            stream.entries = deque(_entries(entries))
             return replay_from(stream, parse_id(after))
 
         return await self._retrying(read, f"replay {channel!r}")
@@ -296,6 +302,13 @@ async def _stream_info(client: Redis, key: str, history: int) -> Stream | None:
     try:
         info = await client.xinfo_stream(key)
     except redis.ResponseError:
+        return None  # no such key
+    return _stream_from(info, history)
+
+
+def _stream_from(info: Any, history: int) -> Stream | None:
+    """``XINFO STREAM``'s reply as a ``Stream`` (without entries); None if an error."""
+    if isinstance(info, Exception):
         return None  # no such key
     stream = Stream(history)
     stream.last_id = parse_id(str(info["last-generated-id"]))
