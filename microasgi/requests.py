@@ -8,7 +8,6 @@ are read on first access. The body comes from ``http.request`` messages (their
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sys
@@ -26,12 +25,16 @@ from microasgi.datastructures import (
     is_valid_host,
 )
 from microasgi.exceptions import ClientDisconnect, HTTPException
+from microasgi.sharedreceive import SharedReceive
 from microasgi.types import Message, Receive, Scope
 
 if TYPE_CHECKING:
     from microasgi.uploads import FormData
 
 DEFAULT_LIMITS = Limits()
+# A body read with stream() or form() is kept for another read up to this size
+# (the default max_body_size); body() always keeps it.
+KEEP_STREAMED_BODY = 1 << 20
 
 
 def _refuse_constant(name: str) -> Any:
@@ -185,11 +188,7 @@ class Request(HTTPConnection):
         ...     return {"created": item, "by": request.client.host}
     """
 
-    # Class-level defaults keep __init__ down to three assignments.
-    _stream_consumed = False
-    _disconnected = False
-    _received = 0  # body bytes so far
-    _early_messages: tuple[Message, ...] = ()  # read by is_disconnected()
+    _received = 0  # body bytes so far, class-level to keep __init__ short
 
     def __init__(
         self, scope: Scope, receive: Receive, limits: Limits = DEFAULT_LIMITS
@@ -204,39 +203,47 @@ class Request(HTTPConnection):
         return method
 
     async def stream(self) -> AsyncIterator[bytes]:
-        """Yield the body in chunks as they arrive, enforcing ``max_body_size``."""
-        if "microasgi.body" in self.scope:
-            yield self.scope["microasgi.body"]
+        """Yield the body in chunks as they arrive, enforcing ``max_body_size``.
+
+        The chunks are kept (up to :data:`KEEP_STREAMED_BODY` bytes), so the
+        body can be read again, by this request or a later one on the scope.
+        """
+        body: bytes | None = self.scope.get("microasgi.body")
+        if body is not None:
+            if body:
+                yield body
             return
-        self._begin_body()
+        shared = self._begin_body()
+        kept: list[bytes] | None = []
         while True:
-            message = await self._next_message()
+            message = await shared.receive()
             chunk = self._take_chunk(message)
             if chunk:
+                if kept is not None and self._received <= KEEP_STREAMED_BODY:
+                    kept.append(chunk)
+                else:
+                    kept = None  # too large to keep in memory
                 yield chunk
             if not message.get("more_body", False):
-                return
+                break
+        if kept is not None:
+            self.scope["microasgi.body"] = b"".join(kept)
 
-    def _begin_body(self) -> None:
-        if self._stream_consumed:
+    def _begin_body(self) -> SharedReceive:
+        shared = SharedReceive.of(self.scope, self.receive)
+        if shared.body_started:
             raise RuntimeError(
-                "the request body was already streamed (by stream() or form());"
-                " call request.body() first to keep it for reading again"
+                "the request body was already streamed, and was too large to keep "
+                f"(over {KEEP_STREAMED_BODY} bytes) or not read to its end; call "
+                "request.body() first to read it more than once"
             )
-        self._stream_consumed = True
+        shared.body_started = True
         self._check_content_length(self.limits.max_body_size)
-
-    async def _next_message(self) -> Message:
-        if self._early_messages:
-            message, *rest = self._early_messages
-            self._early_messages = tuple(rest)
-            return message
-        return await self.receive()
+        return shared
 
     def _take_chunk(self, message: Message) -> bytes:
         """The body bytes of one ``http.request`` message, counted against the limit."""
         if message["type"] == "http.disconnect":
-            self._disconnected = True
             raise ClientDisconnect()
         chunk: bytes = message.get("body", b"")
         self._received += len(chunk)
@@ -266,13 +273,13 @@ class Request(HTTPConnection):
         body: bytes | None = self.scope.get("microasgi.body")
         if body is None:
             # The loop of stream(), without an async generator's overhead.
-            self._begin_body()
-            message = await self._next_message()
+            shared = self._begin_body()
+            message = await shared.receive()
             body = self._take_chunk(message)
             if message.get("more_body", False):
                 chunks = [body]
                 while message.get("more_body", False):
-                    message = await self._next_message()
+                    message = await shared.receive()
                     chunks.append(self._take_chunk(message))
                 body = b"".join(chunks)
             self.scope["microasgi.body"] = body
@@ -319,24 +326,7 @@ class Request(HTTPConnection):
 
     async def is_disconnected(self) -> bool:
         """Whether the client has gone away (checks without waiting)."""
-        if not self._disconnected:
-            message = await _receive_now(self.receive)
-            if message is not None and message["type"] == "http.disconnect":
-                self._disconnected = True
-            elif message is not None:
-                # A body message: keep it for stream().
-                self._early_messages = (*self._early_messages, message)
-        return self._disconnected
-
-
-async def _receive_now(receive: Receive) -> Message | None:
-    """Take a message from ``receive`` only if one is ready right now."""
-    task = asyncio.ensure_future(receive())
-    await asyncio.sleep(0)
-    if task.done():
-        return task.result()
-    task.cancel()
-    return None
+        return await SharedReceive.of(self.scope, self.receive).is_disconnected()
 
 
 def is_json_type(headers: Mapping[str, str]) -> bool:

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from microasgi.background import BackgroundTask, BackgroundTasks
 from microasgi.concurrency import iterate_in_threadpool, run_in_threadpool
 from microasgi.datastructures import MutableHeaders, encode_header
+from microasgi.sharedreceive import SharedReceive
 from microasgi.types import RawHeaders, Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
@@ -333,15 +334,19 @@ class StreamingResponse(Response):
             if scope["method"] == "HEAD":
                 await send({"type": "http.response.body", "body": b""})
             else:
-                await self._stream_until_disconnect(receive, send)
+                await self._stream_until_disconnect(scope, receive, send)
         finally:
             await _close_iterator(self.content)
             if self.background is not None:
                 await self.background()
 
-    async def _stream_until_disconnect(self, receive: Receive, send: Send) -> None:
+    async def _stream_until_disconnect(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        # The iterator may read the request body meanwhile: share receive().
+        shared = SharedReceive.of(scope, receive)
         streaming = asyncio.ensure_future(self._stream(send))
-        watching = asyncio.ensure_future(_wait_for_disconnect(receive))
+        watching = asyncio.ensure_future(shared.wait_for_disconnect())
         try:
             await asyncio.wait((streaming, watching), return_when="FIRST_COMPLETED")
         finally:
@@ -373,13 +378,6 @@ class StreamingResponse(Response):
         if isinstance(self.content, AsyncIterable):
             return aiter(self.content)
         return iterate_in_threadpool(iter(self.content))
-
-
-async def _wait_for_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
 
 
 async def _close_iterator(content: Any) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from _core_helpers import body_messages, call, json_headers, make_scope, run
 
+import microasgi.requests
 from microasgi import App, HTTPException, Request
 from microasgi.datastructures import Address, Limits
 from microasgi.exceptions import ClientDisconnect
@@ -168,11 +170,70 @@ async def test_request_stream_yields_chunks_as_sent() -> None:
     assert [chunk async for chunk in request.stream()] == [b"a", b"b"]
 
 
-async def test_request_stream_twice_raises() -> None:
-    request = make_request(b"a")
-    _ = [chunk async for chunk in request.stream()]
+async def test_request_stream_twice_replays_the_body() -> None:
+    request = make_request([b"a", b"b"])
+    assert [chunk async for chunk in request.stream()] == [b"a", b"b"]
+    assert [chunk async for chunk in request.stream()] == [b"ab"]
+
+
+async def test_request_stream_broken_off_then_read_again_raises() -> None:
+    request = make_request([b"a", b"b"])
+    async for _chunk in request.stream():
+        break  # the rest of the body is never read
     with pytest.raises(RuntimeError, match="already streamed"):
-        _ = [chunk async for chunk in request.stream()]
+        await request.body()
+
+
+async def test_request_stream_too_large_to_keep_explains_a_second_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(microasgi.requests, "KEEP_STREAMED_BODY", 3)
+    request = make_request([b"ab", b"cd"])
+    assert [chunk async for chunk in request.stream()] == [b"ab", b"cd"]
+    with pytest.raises(RuntimeError, match=r"too large to keep .*body\(\) first"):
+        await request.body()
+
+
+FORM_BODY = b"a=1&b=2"
+
+
+async def read_with(request: Request, reader: str) -> Any:
+    """What ``reader`` gives, as something JSON can carry."""
+    if reader == "stream":
+        return b"".join([chunk async for chunk in request.stream()]).decode()
+    if reader == "form":
+        return dict(await request.form())
+    return (await request.body()).decode()
+
+
+@pytest.mark.parametrize("handler_reader", ["body", "form", "stream"])
+@pytest.mark.parametrize("middleware_reader", ["body", "form", "stream"])
+async def test_request_body_replays_after_a_middleware_read_it(
+    middleware_reader: str, handler_reader: str
+) -> None:
+    seen: list[Any] = []
+
+    def reading_middleware(app: Any) -> Any:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            seen.append(await read_with(Request(scope, receive), middleware_reader))
+            await app(scope, receive, send)  # the original receive
+
+        return middleware
+
+    app = App(middleware=[reading_middleware])
+
+    @app.post("/")
+    async def handler(request: Request) -> Any:
+        return {"read": await read_with(request, handler_reader)}
+
+    form_type = [(b"content-type", b"application/x-www-form-urlencoded")]
+    result = await call(app, "POST", "/", body=[b"a=1", b"&b=2"], headers=form_type)
+    expected = {"form": {"a": "1", "b": "2"}}
+    assert result.status == 200
+    assert json.loads(result.body) == {
+        "read": expected.get(handler_reader, FORM_BODY.decode())
+    }
+    assert seen == [expected.get(middleware_reader, FORM_BODY.decode())]
 
 
 async def test_request_stream_after_body_yields_the_kept_body() -> None:

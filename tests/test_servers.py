@@ -148,6 +148,23 @@ async def test_servers_sync_iterator_stream(client: httpx.AsyncClient) -> None:
     assert response.text == "".join(f"sync line {n}\n" for n in range(50))
 
 
+async def test_servers_streaming_response_reads_the_whole_request_body(
+    client: httpx.AsyncClient,
+) -> None:
+    # The response's disconnect watcher must not take body messages meant for
+    # the generator's request.stream().
+    chunks = [b"c%d;" % number for number in range(20)]
+
+    async def trickle() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+            await anyio.sleep(0.005)
+
+    with anyio.fail_after(10):
+        response = await client.post("/stream/echo", content=trickle())
+    assert (response.status_code, response.content) == (200, b"".join(chunks))
+
+
 async def test_servers_sse_events_are_framed(client: httpx.AsyncClient) -> None:
     response = await client.get("/sse", params={"count": 2})
     assert response.headers["content-type"].startswith("text/event-stream")

@@ -147,6 +147,17 @@ async def stream_crash(request: Request) -> StreamingResponse:
     return StreamingResponse(lines(), media_type="text/plain")
 
 
+@app.post("/stream/echo")
+async def stream_echo(request: Request) -> StreamingResponse:
+    """Send the body back while it still arrives: the generator reads the body."""
+
+    async def echo() -> AsyncIterator[bytes]:
+        async for chunk in request.stream():
+            yield chunk
+
+    return StreamingResponse(echo(), media_type="application/octet-stream")
+
+
 @app.get("/sse")
 async def events(request: Request) -> EventSourceResponse:
     count = int(request.query_params.get("count", "3"))
