@@ -314,7 +314,12 @@ class App(Router):
         if not self.http.allowed_methods(other):
             return None
         url = Request(scope, _no_body).url
-        url.path = url.path[: len(url.path) - len(path)] + other
+        if path.endswith("/"):
+            if not url.path.endswith("/"):
+                return None  # the slash was sent encoded (%2F): part of a name
+            url.path = url.path[:-1]
+        else:
+            url.path += "/"
         return RedirectResponse(str(url))
 
     async def handle_websocket(

@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 from microasgi.datastructures import (
     URL,
@@ -157,14 +158,8 @@ class HTTPConnection:
         host = self.headers.get("host", "")
         if not is_valid_host(host):
             host = self._server_netloc(scheme)
-        # ASGI's path includes root_path; older servers sent it separately.
-        path, root_path = self.scope["path"], self.scope.get("root_path", "")
-        if not path.startswith(root_path):
-            path = root_path + path
-        if not path.startswith("/"):
-            path = "/" + path
         url = URL(f"{scheme}://{host}")
-        url.path = path
+        url.path = encoded_path(self.scope)
         url.query = self.scope.get("query_string", b"").decode("latin-1")
         return url
 
@@ -176,6 +171,33 @@ class HTTPConnection:
         if port == _DEFAULT_PORTS[scheme]:
             return str(host)
         return f"{host}:{port}"
+
+
+# What a path may hold unencoded (RFC 3986 pchar and "/"), plus "%" so that
+# the escapes already in raw_path stay as they are.
+_PATH_SAFE = "/%!$&'()*+,;=:@~"
+
+
+def encoded_path(scope: Scope) -> str:
+    """The full path, percent-encoded as the client sent it.
+
+    Built from ``raw_path``, so ``%3F``, ``%23`` and ``%2F`` stay encoded and
+    a URL made from it names the same resource. Without a ``raw_path`` that
+    matches ``path`` (a middleware may have rewritten ``path``), ``path`` is
+    encoded instead.
+    """
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    raw_path: bytes | None = scope.get("raw_path")
+    encoded = quote(path, safe=_PATH_SAFE.replace("%", ""))
+    if raw_path is not None:
+        raw = quote(raw_path.partition(b"?")[0], safe=_PATH_SAFE)
+        if unquote(raw, errors="replace") == path:
+            encoded = raw
+    # ASGI's path includes root_path; some servers send it separately.
+    if not path.startswith(root_path):
+        encoded = quote(root_path, safe=_PATH_SAFE.replace("%", "")) + encoded
+    return encoded if encoded.startswith("/") else "/" + encoded
 
 
 class Request(HTTPConnection):

@@ -92,6 +92,42 @@ def test_request_url_unknown_scheme_falls_back_to_http() -> None:
     assert make_request(scheme="javascript").url.scheme == "http"
 
 
+@pytest.mark.parametrize(
+    ("path", "raw_path", "expected"),
+    [
+        ("/files/a?b", b"/files/a%3Fb", "/files/a%3Fb"),
+        ("/files/a#b", b"/files/a%23b", "/files/a%23b"),
+        ("/files/a/b", b"/files/a%2Fb", "/files/a%2Fb"),
+        ("/caf\u00e9", "/caf\u00e9".encode(), "/caf%C3%A9"),  # raw UTF-8 bytes
+        ("/a b", b"/a b", "/a%20b"),
+    ],
+)
+def test_request_url_path_comes_from_raw_path(
+    path: str, raw_path: bytes, expected: str
+) -> None:
+    request = make_request(path=path, raw_path=raw_path)
+    assert request.url.path == expected
+    assert str(request.url) == f"http://testserver{expected}"
+
+
+def test_request_url_without_raw_path_encodes_query_and_fragment_marks() -> None:
+    scope = make_scope(path="/files/a?b#c")
+    del scope["raw_path"]
+    assert Request(scope, scripted([])).url.path == "/files/a%3Fb%23c"
+
+
+def test_request_url_ignores_a_raw_path_that_no_longer_matches_path() -> None:
+    # A middleware rewrote "path" and left "raw_path" as the server sent it.
+    request = make_request(path="/new", raw_path=b"/old")
+    assert request.url.path == "/new"
+
+
+def test_request_url_adds_root_path_to_raw_path_when_path_lacks_it() -> None:
+    # Some servers send root_path without prefixing path (nor raw_path).
+    request = make_request(path="/a?b", raw_path=b"/a%3Fb", root_path="/pre")
+    assert request.url.path == "/pre/a%3Fb"
+
+
 def test_request_url_in_mounted_app_is_the_full_path() -> None:
     # Per the ASGI spec, "path" already includes "root_path".
     request = make_request(path="/sub/items", root_path="/sub")
