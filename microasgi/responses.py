@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -119,6 +119,9 @@ class Response:
     ) -> None:
         """Add a ``Set-Cookie`` header; invalid names or values are refused.
 
+        ``expires`` is a moment (a ``datetime``), a number of seconds from
+        now (an ``int``), or an HTTP date string sent as is.
+
         Example:
             >>> response.set_cookie("theme", "dark", max_age=3600, httponly=True)
         """
@@ -134,7 +137,7 @@ class Response:
         self, key: str, path: str = "/", domain: str | None = None
     ) -> None:
         """Ask the browser to drop cookie ``key`` (same path and domain as set)."""
-        self.set_cookie(key, "", max_age=0, expires=0, path=path, domain=domain)
+        self.set_cookie(key, "", max_age=0, expires=_EPOCH, path=path, domain=domain)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -207,11 +210,15 @@ def _cookie_header(
     return "; ".join(parts)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _http_date(when: datetime | str | int) -> str:
+    """An HTTP date: an int counts seconds from now, a datetime is that moment."""
     if isinstance(when, str):
         return when
     if isinstance(when, int):
-        when = datetime.fromtimestamp(when if when > 0 else 0, tz=timezone.utc)
+        when = datetime.now(timezone.utc) + timedelta(seconds=when)
     return format_datetime(when.astimezone(timezone.utc), usegmt=True)
 
 
