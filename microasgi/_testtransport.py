@@ -86,8 +86,11 @@ class Connection:
         self.to_app: asyncio.Queue[Message] = asyncio.Queue()
         self.from_app: asyncio.Queue[Message] = asyncio.Queue(maxsize=buffer)
         self.client_gone = False
-        self.error: Exception | None = None
+        self.error: BaseException | None = None
         self.error_reported = False
+        # The app hands over errors it answered with a 500 (or a close 1011).
+        extensions = scope.setdefault("extensions", {})
+        extensions["microasgi.server_errors"] = {"report": self.report_error}
         self.task = asyncio.create_task(self._run(runner.app, scope))
 
     async def _run(self, app: ASGIApp, scope: Scope) -> None:
@@ -95,6 +98,11 @@ class Connection:
             await app(scope, self.receive, self.send)
         except Exception as exc:  # kept for the client to raise, or to turn into a 500
             self.error = exc
+
+    def report_error(self, error: BaseException) -> None:
+        """Keep an error the app answered itself, to raise it in the test."""
+        if self.error is None:
+            self.error = error
 
     async def receive(self) -> Message:
         message = await self.to_app.get()

@@ -20,7 +20,11 @@ from microasgi.concurrency import (
 from microasgi.datastructures import Limits, State
 from microasgi.exceptions import ClientDisconnect, HTTPException
 from microasgi.lifespan import Hook, Lifespan, LifespanFactory
-from microasgi.middleware.errors import ServerErrorMiddleware, error_response
+from microasgi.middleware.errors import (
+    ServerErrorMiddleware,
+    error_response,
+    report_server_error,
+)
 from microasgi.requests import Request
 from microasgi.responses import (
     JSONResponse,
@@ -373,9 +377,11 @@ class App(Router):
                 return await self._call_error_handler(handler, request, exc)
             except Exception as handler_exc:
                 logger.exception("Exception handler %r failed", handler)
+                report_server_error(request.scope, handler_exc)
                 return error_response(handler_exc, self.debug)
         if isinstance(exc, HTTPException):
             return http_exception_response(exc)
+        report_server_error(request.scope, exc)
         return error_response(exc, self.debug)
 
     async def _call_error_handler(

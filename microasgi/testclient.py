@@ -192,6 +192,7 @@ class WebSocketTestSession:
             message = {"type": "websocket.close", "code": 1006}
         if message["type"] != "websocket.close":
             return message
+        self._connection.raise_app_error()  # the close may answer a handler error
         code, reason = message.get("code", 1000), message.get("reason") or ""
         self._closed(code, reason)
         raise WebSocketClosedError(code, reason)

@@ -13,6 +13,9 @@ Scope keys microasgi adds (documented here so nothing travels hidden):
   streaming response's disconnect watcher.
 - ``scope["microasgi.form"]``: the parsed form, cached the same way, so uploads
   are spooled once and closed once when the response is done.
+- ``scope["extensions"]["microasgi.server_errors"]``: offered by the test
+  client; the app passes every error it answers with a 500 to its
+  ``"report"`` callable, so that the test raises it.
 - ``scope["session"]``: the session dict ``SessionMiddleware`` loads from its
   signed cookie; ``request.session`` reads it.
 """

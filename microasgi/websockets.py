@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from microasgi.concurrency import is_async_callable
 from microasgi.datastructures import encode_header
 from microasgi.exceptions import HTTPException, WebSocketDisconnect
+from microasgi.middleware.errors import report_server_error
 from microasgi.requests import HTTPConnection
 from microasgi.responses import encode_json
 from microasgi.types import Message, Receive, Scope, Send
@@ -289,15 +290,17 @@ async def run_websocket_handler(
     except Exception as exc:
         logger.error("Exception in WebSocket handler %r for %s", route.name,
                      ws.path, exc_info=exc)  # fmt: skip
-        await _call_error_handler(app, ws, exc)
+        if not await _call_error_handler(app, ws, exc):
+            report_server_error(scope, exc)
         if ws.application_state is WebSocketState.CONNECTING:
             await ws.deny(500, b"Internal Server Error")
         await ws.close(1011)
     await ws.close()  # refuses with 403 if the handler never accepted
 
 
-async def _call_error_handler(app: Any, ws: WebSocket, exc: Exception) -> None:
-    """Call the handler registered for ``exc``'s class (not for status codes)."""
+async def _call_error_handler(app: Any, ws: WebSocket, exc: Exception) -> bool:
+    """Call the handler registered for ``exc``'s class (not for status codes);
+    True if there was one."""
     handlers: Mapping[type[BaseException], Any] = getattr(app, "exception_handlers", {})
     handler = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
     try:
@@ -309,3 +312,4 @@ async def _call_error_handler(app: Any, ws: WebSocket, exc: Exception) -> None:
         pass
     except Exception:
         logger.exception("Exception handler %r failed", handler)
+    return handler is not None

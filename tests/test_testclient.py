@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 import microasgi._testtransport
+from microasgi import App, JSONResponse
 from microasgi.testclient import (
     AsyncTestClient,
     Conversation,
@@ -278,6 +279,93 @@ def test_testclient_drops_the_connection_on_an_error_after_the_start():
         pytest.raises(httpx.RemoteProtocolError),
     ):
         client.get("/")
+
+
+# Errors an App answers with 500 ------------------------------------------------
+
+
+class BrokenError(Exception):
+    pass
+
+
+def broken_app(**options) -> App:
+    app = App(**options)
+
+    @app.get("/handler")
+    async def handler(request):
+        raise BrokenError("in the handler")
+
+    @app.websocket("/ws")
+    async def websocket(ws):
+        await ws.accept()
+        raise BrokenError("in the websocket handler")
+
+    return app
+
+
+def failing_middleware(app):
+    async def middleware(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/middleware":
+            raise BrokenError("in a middleware")
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def test_testclient_raises_a_handler_error_of_an_app():
+    with TestClient(broken_app()) as client:
+        with pytest.raises(BrokenError, match="in the handler"):
+            client.get("/handler")
+        assert client.get("/nowhere").status_code == 404  # the client still works
+
+
+@pytest.mark.anyio
+async def test_async_testclient_raises_a_handler_error_of_an_app():
+    async with AsyncTestClient(broken_app()) as client:
+        with pytest.raises(BrokenError, match="in the handler"):
+            await client.get("/handler")
+
+
+def test_testclient_raises_a_middleware_error_of_an_app():
+    app = broken_app(middleware=[failing_middleware])
+    with TestClient(app) as client, pytest.raises(BrokenError, match="middleware"):
+        client.get("/middleware")
+
+
+def test_testclient_raises_an_error_of_a_mounted_app():
+    outer = App()
+    outer.mount("/inner", broken_app())
+    with TestClient(outer) as client, pytest.raises(BrokenError, match="handler"):
+        client.get("/inner/handler")
+
+
+def test_testclient_raises_a_websocket_handler_error():
+    with (
+        TestClient(broken_app()) as client,
+        pytest.raises(BrokenError, match="websocket handler"),
+        client.websocket_connect("/ws") as ws,
+    ):
+        ws.receive_text()
+
+
+@pytest.mark.parametrize("path", ["/handler", "/middleware"])
+def test_testclient_without_server_exceptions_returns_the_500(path):
+    app = broken_app(middleware=[failing_middleware])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(path)
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
+
+
+def test_testclient_does_not_raise_an_error_the_app_handled():
+    app = broken_app()
+
+    @app.exception_handler(BrokenError)
+    async def broken(request, exc):
+        return JSONResponse({"error": str(exc)}, status_code=500)
+
+    with TestClient(app) as client:
+        response = client.get("/handler")
+    assert (response.status_code, response.json()) == (500, {"error": "in the handler"})
 
 
 def test_testclient_validates_the_app_by_default():
