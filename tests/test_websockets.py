@@ -447,14 +447,17 @@ def test_websocket_http_exception_after_accept_closes_1008(
 # Errors ---------------------------------------------------------------------
 
 
-def test_websocket_unhandled_error_closes_1011_and_is_logged(
-    app: App, lenient_client: TestClient, caplog: pytest.LogCaptureFixture
-) -> None:
+def add_broken_handler(app: App) -> None:
     @app.websocket("/ws")
     async def broken(ws):
         await ws.accept()
         raise RuntimeError("database gone")
 
+
+def test_websocket_unhandled_error_closes_1011_and_is_logged(
+    app: App, lenient_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_broken_handler(app)
     with (
         lenient_client.websocket_connect("/ws") as ws,
         pytest.raises(WebSocketClosedError) as e,
@@ -487,11 +490,7 @@ def test_websocket_error_before_accept_denies_with_500(
 def test_websocket_unhandled_error_is_raised_in_the_test(
     app: App, client: TestClient
 ) -> None:
-    @app.websocket("/ws")
-    async def broken(ws):
-        await ws.accept()
-        raise RuntimeError("database gone")
-
+    add_broken_handler(app)
     with (
         pytest.raises(RuntimeError, match="database gone"),
         client.websocket_connect("/ws") as ws,
