@@ -349,15 +349,20 @@ class App(Router):
     # Errors ---------------------------------------------------------------
 
     def find_error_handler(self, exc: BaseException) -> ErrorHandler | None:
-        """The handler registered for ``exc``'s status code or class, if any."""
+        """The handler registered for ``exc``'s status code or class, if any.
+
+        An ``HTTPException`` is an answer, not an error: only a handler for its
+        status or for ``HTTPException`` (or a subclass) takes it, never one
+        for ``Exception``, which would turn every 404 into a 500.
+        """
         if isinstance(exc, HTTPException) and exc.status_code in self.status_handlers:
             return self.status_handlers[exc.status_code]
         for cls in type(exc).__mro__:
             if cls in self.exception_handlers:
                 return self.exception_handlers[cls]
-        if not isinstance(exc, HTTPException):
-            return self.status_handlers.get(500)
-        return None
+            if cls is HTTPException:
+                return None
+        return self.status_handlers.get(500)
 
     async def handle_error(
         self, request: Request, exc: Exception, route: Route | None = None
