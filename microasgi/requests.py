@@ -77,6 +77,12 @@ def parse_content_length(value: str) -> int | None:
     return int(value)
 
 
+def read_cookies(headers: Headers) -> dict[str, str]:
+    """The cookies of a request, from all its ``Cookie`` headers (HTTP/2
+    clients send one per cookie)."""
+    return parse_cookies("; ".join(headers.getlist("cookie")))
+
+
 def parse_cookies(header: str) -> dict[str, str]:
     """Parse a ``Cookie`` header leniently: a bad pair is skipped, not fatal."""
     cookies: dict[str, str] = {}
@@ -126,7 +132,7 @@ class HTTPConnection:
 
     @cached_property
     def cookies(self) -> dict[str, str]:
-        return parse_cookies(self.headers.get("cookie", ""))
+        return read_cookies(self.headers)
 
     @property
     def client(self) -> Address | None:

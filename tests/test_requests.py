@@ -158,6 +158,12 @@ def test_request_cookies_parsed_leniently() -> None:
     assert request.cookies == {"a": "1", "": "empty", "b": "quoted", "c": "x=y"}
 
 
+def test_request_cookies_come_from_every_cookie_header() -> None:
+    # HTTP/2 clients send each cookie in a header of its own.
+    headers = [(b"cookie", b"a=1"), (b"cookie", b"b=2; c=3")]
+    assert make_request(headers=headers).cookies == {"a": "1", "b": "2", "c": "3"}
+
+
 def test_request_cookies_empty_without_header() -> None:
     assert make_request().cookies == {}
 
