@@ -44,6 +44,19 @@ def _refuse_constant(name: str) -> Any:
 
 # NaN and Infinity are JavaScript, not JSON (RFC 8259); the stdlib accepts them.
 _json_decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def parse_json(data: bytes | str) -> Any:
+    """Parse JSON as RFC 8259 has it: UTF-8, and no NaN or Infinity.
+
+    Raises ``ValueError`` (``JSONDecodeError``, ``UnicodeDecodeError``...) or
+    ``RecursionError``; request bodies and WebSocket frames share this rule.
+    """
+    # Decoding ourselves skips json.loads' guessing among UTF-16 and UTF-32.
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    return _json_decoder.decode(text)
+
+
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -324,9 +337,7 @@ class Request(HTTPConnection):
             )
         body = await self.body()
         try:
-            # JSON on the wire is UTF-8 (RFC 8259); decoding it ourselves skips
-            # json.loads' guessing among UTF-16 and UTF-32.
-            return _json_decoder.decode(body.decode("utf-8"))
+            return parse_json(body)
         except json.JSONDecodeError as exc:
             raise HTTPException(400, f"Invalid JSON: {exc}") from None
         except UnicodeDecodeError as exc:

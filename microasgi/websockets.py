@@ -17,7 +17,6 @@ reason saying what was wrong, so an ``iter_*`` loop simply ends.
 from __future__ import annotations
 
 import enum
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -26,7 +25,7 @@ from microasgi.concurrency import is_async_callable
 from microasgi.datastructures import encode_header
 from microasgi.exceptions import HTTPException, WebSocketDisconnect
 from microasgi.middleware.errors import report_server_error
-from microasgi.requests import HTTPConnection
+from microasgi.requests import HTTPConnection, parse_json
 from microasgi.responses import encode_json
 from microasgi.types import Message, Receive, Scope, Send
 
@@ -190,7 +189,7 @@ class WebSocket(HTTPConnection):
         if payload is None:
             payload = message.get("bytes") or b""
         try:
-            return json.loads(payload)
+            return parse_json(payload)
         except (ValueError, RecursionError) as exc:
             await self._refuse(1007, f"invalid JSON: {exc}")
 

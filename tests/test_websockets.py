@@ -339,6 +339,23 @@ def test_websocket_invalid_utf8_json_bytes_closes_1007(
     assert closed.value.code == 1007
 
 
+@pytest.mark.parametrize("text", ["NaN", "[Infinity]", '{"a": -Infinity}'])
+def test_websocket_json_constants_close_1007_as_request_json_refuses_them(
+    app: App, client: TestClient, text: str
+) -> None:
+    @app.websocket("/ws")
+    async def wants_json(ws):
+        await ws.accept()
+        await ws.send_json({"got": repr(await ws.receive_json())})
+
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(text)
+        with pytest.raises(WebSocketClosedError) as closed:
+            ws.receive()
+    assert closed.value.code == 1007
+    assert "is not valid JSON" in closed.value.reason
+
+
 def test_websocket_long_close_reason_is_shortened_to_fit_a_frame(
     app: App, client: TestClient
 ) -> None:
