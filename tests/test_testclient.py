@@ -11,11 +11,13 @@ import microasgi._testtransport
 from microasgi import App, JSONResponse
 from microasgi.testclient import (
     AsyncTestClient,
+    AsyncWebSocketTestSession,
     Conversation,
     LifespanError,
     TestClient,
     WebSocketClosedError,
     WebSocketDenialError,
+    WebSocketTestSession,
 )
 from microasgi.validate import ASGIProtocolError
 
@@ -759,6 +761,117 @@ def test_websocket_close_sends_the_clients_code_and_reason():
     assert received == [
         {"type": "websocket.disconnect", "code": 4000, "reason": "done"}
     ]
+
+
+# WebSockets from the async client: the same API, awaited
+
+
+@pytest.mark.anyio
+async def test_async_websocket_echoes_text_bytes_and_json():
+    async with (
+        AsyncTestClient(websocket_echo) as client,
+        client.websocket_connect("/ws") as ws,
+    ):
+        await ws.send_text("hi")
+        assert await ws.receive_text() == "hi"
+        await ws.send_bytes(b"\x00\x01")
+        assert await ws.receive_bytes() == b"\x00\x01"
+        await ws.send_json({"n": 1})
+        assert await ws.receive_json() == {"n": 1}
+        await ws.send_json([1, 2], mode="binary")
+        assert await ws.receive_json(mode="binary") == [1, 2]
+    assert client.last_conversation is not None
+    assert client.last_conversation.scope["type"] == "websocket"
+
+
+@pytest.mark.anyio
+async def test_async_websocket_accepts_a_subprotocol_with_headers():
+    async def app(scope, receive, send):
+        assert scope["type"] == "websocket"
+        await receive()
+        accept = {"type": "websocket.accept", "subprotocol": scope["subprotocols"][1]}
+        await send({**accept, "headers": [(b"x-room", b"1")]})
+        await receive()
+
+    async with (
+        AsyncTestClient(app) as client,
+        client.websocket_connect(
+            "/ws", subprotocols=["v1", "v2"], headers={"x-user": "ada"}
+        ) as ws,
+    ):
+        assert ws.accepted_subprotocol == "v2"
+        assert ws.extra_headers == [(b"x-room", b"1")]
+
+
+@pytest.mark.anyio
+async def test_async_websocket_denial_response_is_raised():
+    async def app(scope, receive, send):
+        start = {"type": "websocket.http.response.start", "status": 401}
+        await send({**start, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "websocket.http.response.body", "body": b"log in"})
+
+    async with AsyncTestClient(app) as client:
+        with pytest.raises(WebSocketDenialError) as caught:
+            async with client.websocket_connect("/ws"):
+                pass
+    assert (caught.value.status_code, caught.value.body) == (401, b"log in")
+
+
+@pytest.mark.anyio
+async def test_async_websocket_server_close_and_client_close():
+    received = []
+
+    async def app(scope, receive, send):
+        assert scope["type"] == "websocket"
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": "bye"})
+        received.append(await receive())
+
+    async with (
+        AsyncTestClient(app) as client,
+        client.websocket_connect("/ws") as ws,
+    ):
+        assert await ws.receive_text() == "bye"
+        await ws.close(code=4000, reason="done")
+        with pytest.raises(WebSocketClosedError) as caught:
+            await ws.send_text("late")
+    assert caught.value.code == 4000
+    assert received == [
+        {"type": "websocket.disconnect", "code": 4000, "reason": "done"}
+    ]
+
+
+@pytest.mark.anyio
+async def test_async_websocket_raises_a_handler_error():
+    async with (
+        AsyncTestClient(broken_app()) as client,
+        client.websocket_connect("/ws") as ws,
+    ):
+        with pytest.raises(BrokenError, match="websocket handler"):
+            await ws.receive_text()
+
+
+@pytest.mark.anyio
+async def test_async_websocket_receive_times_out_with_a_clear_message():
+    async with (
+        AsyncTestClient(websocket_echo) as client,
+        client.websocket_connect("/ws", timeout=0.05) as ws,
+    ):
+        with pytest.raises(TimeoutError, match="no WebSocket message within"):
+            await ws.receive_text()
+
+
+def test_websocket_sessions_offer_the_same_methods():
+    def methods(cls):
+        return {
+            name
+            for name, value in vars(cls).items()
+            if callable(value) and not name.startswith("_")
+        }
+
+    assert methods(WebSocketTestSession) == methods(AsyncWebSocketTestSession)
+    assert len(methods(WebSocketTestSession)) == 9
 
 
 # Recorded conversations
