@@ -185,16 +185,19 @@ class App(Router):
         await self._stack(scope, receive, send)
 
     def _build_stack(self) -> ASGIApp:
+        checks = None
+        if self.debug:  # debug-mode warnings; see microasgi.debug
+            from microasgi.debug import DebugChecks
+
+            checks = DebugChecks(self, self.thread_pool)
         app: ASGIApp = self.dispatch
         for cls, options in reversed(self.user_middleware):
             app = cls(app, **options)
+            if checks is not None:
+                app = checks.middleware(app, cls)
         if self.user_middleware:
             app = ServerErrorMiddleware(app, debug=self.debug)
-        if self.debug:  # debug-mode warnings; see microasgi.debug
-            from microasgi.debug import instrument
-
-            app = instrument(self, self.thread_pool, app)
-        return app
+        return app if checks is None else checks.app(app)
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The innermost app: find the handler for a request and answer it.
