@@ -48,17 +48,19 @@ class SharedReceive:
     def of(cls, scope: Scope, receive: Receive) -> SharedReceive:
         """The reader of ``receive`` for this request, made on first use.
 
-        It is kept in ``scope["microasgi.receive"]``, so every ``Request`` on
-        the scope and the response share it.
+        Readers are kept in ``scope["microasgi.receive"]``, one per
+        ``receive`` callable (a middleware may hand the app its own), so every
+        ``Request`` on the scope and the response share them.
         """
-        shared: SharedReceive | None = scope.get("microasgi.receive")
-        if shared is not None and shared.source is receive:
-            return shared
         owner = getattr(receive, "__self__", None)
         if isinstance(owner, SharedReceive):
             return owner
-        # The first reader, or a middleware handed the app its own receive.
-        shared = scope["microasgi.receive"] = cls(receive)
+        readers: dict[Receive, SharedReceive] | None = scope.get("microasgi.receive")
+        if readers is None:
+            readers = scope["microasgi.receive"] = {}
+        shared = readers.get(receive)
+        if shared is None:
+            shared = readers[receive] = cls(receive)
         return shared
 
     async def receive(self) -> Message:

@@ -8,9 +8,9 @@ Scope keys microasgi adds (documented here so nothing travels hidden):
   has read it in full (with ``body()``, or ``stream()``/``form()`` up to 1 MiB),
   so that a later ``Request`` on the same scope (say, the handler's, after a
   middleware read the body) can read it again.
-- ``scope["microasgi.receive"]``: the :class:`~microasgi.sharedreceive.SharedReceive`
-  that reads ``receive`` for this request, shared by the body readers and a
-  streaming response's disconnect watcher.
+- ``scope["microasgi.receive"]``: for each ``receive`` callable, the
+  :class:`~microasgi.sharedreceive.SharedReceive` that reads it for this
+  request, shared by the body readers and a streaming response's watcher.
 - ``scope["microasgi.form"]``: the parsed form, cached the same way, so uploads
   are spooled once and closed once when the response is done.
 - ``scope["extensions"]["microasgi.server_errors"]``: offered by the test
