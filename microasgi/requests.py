@@ -192,9 +192,10 @@ class HTTPConnection:
         return f"{host}:{port}"
 
 
-# What a path may hold unencoded (RFC 3986 pchar and "/"), plus "%" so that
-# the escapes already in raw_path stay as they are.
-_PATH_SAFE = "/%!$&'()*+,;=:@~"
+# What a path may hold unencoded (RFC 3986 pchar and "/"); for raw_path also
+# "%", so that the escapes already in it stay as they are.
+_PATH_SAFE = "/!$&'()*+,;=:@~"
+_RAW_PATH_SAFE = _PATH_SAFE + "%"
 
 
 def encoded_path(scope: Scope) -> str:
@@ -208,14 +209,14 @@ def encoded_path(scope: Scope) -> str:
     path: str = scope["path"]
     root_path: str = scope.get("root_path", "")
     raw_path: bytes | None = scope.get("raw_path")
-    encoded = quote(path, safe=_PATH_SAFE.replace("%", ""))
+    encoded = quote(path, safe=_PATH_SAFE)
     if raw_path is not None:
-        raw = quote(raw_path.partition(b"?")[0], safe=_PATH_SAFE)
+        raw = quote(raw_path.partition(b"?")[0], safe=_RAW_PATH_SAFE)
         if unquote(raw, errors="replace") == path:
             encoded = raw
     # ASGI's path includes root_path; some servers send it separately.
     if not path.startswith(root_path):
-        encoded = quote(root_path, safe=_PATH_SAFE.replace("%", "")) + encoded
+        encoded = quote(root_path, safe=_PATH_SAFE) + encoded
     return encoded if encoded.startswith("/") else "/" + encoded
 
 
