@@ -82,6 +82,12 @@ async def upload(request: Request) -> dict[str, Any]:
     return fields
 
 
+@app.get("/files/{name}/")
+async def file_name(request: Request, name: str) -> str:
+    """Reached by a slash redirect from /files/{name}: the name must survive it."""
+    return name
+
+
 @app.get("/crash")
 async def crash(request: Request) -> None:
     raise RuntimeError(f"handler crashed: {request.query_params.get('tag')}")
