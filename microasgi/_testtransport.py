@@ -77,6 +77,21 @@ class AppRunner:
         return scope
 
 
+class AnsweredError:
+    """The ``report`` of the ``microasgi.server_errors`` extension: the app calls
+    it with an error it answered itself; the first is kept for the test."""
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+
+    def __call__(self, error: BaseException) -> None:
+        if self.error is None:
+            self.error = error
+
+    def __repr__(self) -> str:
+        return "AnsweredError()"
+
+
 class Connection:
     """One run of the app, talking to the client through two queues."""
 
@@ -89,8 +104,9 @@ class Connection:
         self.error: BaseException | None = None
         self.error_reported = False
         # The app hands over errors it answered with a 500 (or a close 1011).
+        self.answered = AnsweredError()
         extensions = scope.setdefault("extensions", {})
-        extensions["microasgi.server_errors"] = {"report": self.report_error}
+        extensions["microasgi.server_errors"] = {"report": self.answered}
         self.task = asyncio.create_task(self._run(runner.app, scope))
 
     async def _run(self, app: ASGIApp, scope: Scope) -> None:
@@ -98,11 +114,6 @@ class Connection:
             await app(scope, self.receive, self.send)
         except Exception as exc:  # kept for the client to raise, or to turn into a 500
             self.error = exc
-
-    def report_error(self, error: BaseException) -> None:
-        """Keep an error the app answered itself, to raise it in the test."""
-        if self.error is None:
-            self.error = error
 
     async def receive(self) -> Message:
         message = await self.to_app.get()
@@ -152,7 +163,7 @@ class Connection:
 
         An error that stems from the client going away is not a server error.
         """
-        error = self.error
+        error = self.answered.error or self.error
         if error is None or self.error_reported or not self.raise_server_exceptions:
             return
         if not _caused_by_disconnect(error):
