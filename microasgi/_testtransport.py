@@ -192,6 +192,7 @@ class HTTPConnection(Connection):
         self.timeout: float | None = request.extensions.get("timeout", {}).get("read")
         self.body = body
         self.ahead: bytes | None = None
+        self.fetching: asyncio.Future[bytes | None] | None = None
         self.body_started = self.body_done = self.complete = False
         self.start: Message | None = None
         super().__init__(runner, runner.scope(request), buffer=1)
@@ -203,10 +204,12 @@ class HTTPConnection(Connection):
             self.to_app.put_nowait(message)  # and every later receive() gets it too
             return message
         # Read one chunk ahead, so the last chunk can say more_body=False.
-        chunk = self.ahead if self.body_started else await anext(self.body, None)
-        self.body_started = True
-        self.ahead = None if chunk is None else await anext(self.body, None)
-        self.body_done = self.ahead is None
+        if not self.body_started:
+            self.ahead = await self._next_chunk()
+            self.body_started = True
+        following = None if self.ahead is None else await self._next_chunk()
+        chunk, self.ahead = self.ahead, following
+        self.body_done = following is None
         message = {
             "type": "http.request",
             "body": chunk or b"",
@@ -214,6 +217,16 @@ class HTTPConnection(Connection):
         }
         self.conversation.record("receive", message)
         return message
+
+    async def _next_chunk(self) -> bytes | None:
+        """The next chunk of the request body; a receive() cancelled while it
+        waits (as is_disconnected() does) leaves the fetch running for the
+        next call, so no chunk is lost."""
+        if self.fetching is None:
+            self.fetching = asyncio.ensure_future(anext(self.body, None))
+        chunk = await asyncio.shield(self.fetching)
+        self.fetching = None
+        return chunk
 
     async def wait_for_start(self) -> None:
         """Wait for 'http.response.start'; ``start`` stays None if the app failed."""
@@ -259,6 +272,9 @@ class HTTPConnection(Connection):
         else:
             self.leave({"type": "http.disconnect"})
             await self.finish(CLOSE_GRACE_SECONDS)
+        if self.fetching is not None:  # a chunk nobody will take
+            self.fetching.cancel()
+            await asyncio.wait((self.fetching,))
         close_body = getattr(self.body, "aclose", None)  # a half-read request body
         if close_body is not None:
             await close_body()

@@ -957,3 +957,47 @@ async def test_async_testclient_early_close_sends_http_disconnect():
             assert chunk == b"one"
             break
     assert received == [{"type": "http.disconnect"}]
+
+
+@pytest.mark.anyio
+async def test_async_testclient_body_survives_a_cancelled_receive():
+    # is_disconnected() cancels a receive() that has nothing ready yet.
+    app = App()
+
+    @app.post("/")
+    async def echo(request):
+        assert not await request.is_disconnected()
+        return await request.body()
+
+    async def trickle():
+        for chunk in (b"a", b"b", b"c"):
+            await asyncio.sleep(0.01)
+            yield chunk
+
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/", content=trickle())
+    assert response.content == b"abc"
+
+
+@pytest.mark.anyio
+async def test_async_testclient_closes_a_request_body_the_app_never_read():
+    closed = asyncio.Event()
+    app = App()
+
+    @app.post("/")
+    async def ignore(request):
+        assert not await request.is_disconnected()  # starts a chunk fetch
+        return "ignored"
+
+    async def endless():
+        try:
+            while True:
+                await asyncio.sleep(0.01)
+                yield b"x"
+        finally:
+            closed.set()
+
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/", content=endless())
+    assert response.text == "ignored"
+    assert closed.is_set()
