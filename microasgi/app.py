@@ -20,7 +20,11 @@ from microasgi.concurrency import (
 from microasgi.datastructures import Limits, State
 from microasgi.exceptions import ClientDisconnect, HTTPException
 from microasgi.lifespan import Hook, Lifespan, LifespanFactory
-from microasgi.middleware.errors import ServerErrorMiddleware, error_response
+from microasgi.middleware.errors import (
+    ServerErrorMiddleware,
+    error_response,
+    report_server_error,
+)
 from microasgi.requests import Request
 from microasgi.responses import (
     JSONResponse,
@@ -181,16 +185,19 @@ class App(Router):
         await self._stack(scope, receive, send)
 
     def _build_stack(self) -> ASGIApp:
+        checks = None
+        if self.debug:  # debug-mode warnings; see microasgi.debug
+            from microasgi.debug import DebugChecks
+
+            checks = DebugChecks(self, self.thread_pool)
         app: ASGIApp = self.dispatch
         for cls, options in reversed(self.user_middleware):
             app = cls(app, **options)
+            if checks is not None:
+                app = checks.middleware(app, cls)
         if self.user_middleware:
             app = ServerErrorMiddleware(app, debug=self.debug)
-        if self.debug:  # debug-mode warnings; see microasgi.debug
-            from microasgi.debug import instrument
-
-            app = instrument(self, self.thread_pool, app)
-        return app
+        return app if checks is None else checks.app(app)
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The innermost app: find the handler for a request and answer it.
@@ -314,7 +321,12 @@ class App(Router):
         if not self.http.allowed_methods(other):
             return None
         url = Request(scope, _no_body).url
-        url.path = url.path[: len(url.path) - len(path)] + other
+        if path.endswith("/"):
+            if not url.path.endswith("/"):
+                return None  # the slash was sent encoded (%2F): part of a name
+            url.path = url.path[:-1]
+        else:
+            url.path += "/"
         return RedirectResponse(str(url))
 
     async def handle_websocket(
@@ -340,15 +352,20 @@ class App(Router):
     # Errors ---------------------------------------------------------------
 
     def find_error_handler(self, exc: BaseException) -> ErrorHandler | None:
-        """The handler registered for ``exc``'s status code or class, if any."""
+        """The handler registered for ``exc``'s status code or class, if any.
+
+        An ``HTTPException`` is an answer, not an error: only a handler for its
+        status or for ``HTTPException`` (or a subclass) takes it, never one
+        for ``Exception``, which would turn every 404 into a 500.
+        """
         if isinstance(exc, HTTPException) and exc.status_code in self.status_handlers:
             return self.status_handlers[exc.status_code]
         for cls in type(exc).__mro__:
             if cls in self.exception_handlers:
                 return self.exception_handlers[cls]
-        if not isinstance(exc, HTTPException):
-            return self.status_handlers.get(500)
-        return None
+            if cls is HTTPException:
+                return None
+        return self.status_handlers.get(500)
 
     async def handle_error(
         self, request: Request, exc: Exception, route: Route | None = None
@@ -368,9 +385,11 @@ class App(Router):
                 return await self._call_error_handler(handler, request, exc)
             except Exception as handler_exc:
                 logger.exception("Exception handler %r failed", handler)
+                report_server_error(request.scope, handler_exc)
                 return error_response(handler_exc, self.debug)
         if isinstance(exc, HTTPException):
             return http_exception_response(exc)
+        report_server_error(request.scope, exc)
         return error_response(exc, self.debug)
 
     async def _call_error_handler(

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -21,6 +21,7 @@ from urllib.parse import quote
 from microasgi.background import BackgroundTask, BackgroundTasks
 from microasgi.concurrency import iterate_in_threadpool, run_in_threadpool
 from microasgi.datastructures import MutableHeaders, encode_header
+from microasgi.sharedreceive import SharedReceive
 from microasgi.types import RawHeaders, Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
@@ -118,6 +119,9 @@ class Response:
     ) -> None:
         """Add a ``Set-Cookie`` header; invalid names or values are refused.
 
+        ``expires`` is a moment (a ``datetime``), a number of seconds from
+        now (an ``int``), or an HTTP date string sent as is.
+
         Example:
             >>> response.set_cookie("theme", "dark", max_age=3600, httponly=True)
         """
@@ -133,7 +137,7 @@ class Response:
         self, key: str, path: str = "/", domain: str | None = None
     ) -> None:
         """Ask the browser to drop cookie ``key`` (same path and domain as set)."""
-        self.set_cookie(key, "", max_age=0, expires=0, path=path, domain=domain)
+        self.set_cookie(key, "", max_age=0, expires=_EPOCH, path=path, domain=domain)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -206,11 +210,15 @@ def _cookie_header(
     return "; ".join(parts)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _http_date(when: datetime | str | int) -> str:
+    """An HTTP date: an int counts seconds from now, a datetime is that moment."""
     if isinstance(when, str):
         return when
     if isinstance(when, int):
-        when = datetime.fromtimestamp(when if when > 0 else 0, tz=timezone.utc)
+        when = datetime.now(timezone.utc) + timedelta(seconds=when)
     return format_datetime(when.astimezone(timezone.utc), usegmt=True)
 
 
@@ -333,15 +341,19 @@ class StreamingResponse(Response):
             if scope["method"] == "HEAD":
                 await send({"type": "http.response.body", "body": b""})
             else:
-                await self._stream_until_disconnect(receive, send)
+                await self._stream_until_disconnect(scope, receive, send)
         finally:
             await _close_iterator(self.content)
             if self.background is not None:
                 await self.background()
 
-    async def _stream_until_disconnect(self, receive: Receive, send: Send) -> None:
+    async def _stream_until_disconnect(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        # The iterator may read the request body meanwhile: share receive().
+        shared = SharedReceive.of(scope, receive)
         streaming = asyncio.ensure_future(self._stream(send))
-        watching = asyncio.ensure_future(_wait_for_disconnect(receive))
+        watching = asyncio.ensure_future(shared.wait_for_disconnect())
         try:
             await asyncio.wait((streaming, watching), return_when="FIRST_COMPLETED")
         finally:
@@ -373,13 +385,6 @@ class StreamingResponse(Response):
         if isinstance(self.content, AsyncIterable):
             return aiter(self.content)
         return iterate_in_threadpool(iter(self.content))
-
-
-async def _wait_for_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
 
 
 async def _close_iterator(content: Any) -> None:

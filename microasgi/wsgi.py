@@ -28,6 +28,7 @@ from urllib.parse import unquote_to_bytes
 from microasgi.concurrency import ThreadPool
 from microasgi.datastructures import Headers, encode_header
 from microasgi.exceptions import ClientDisconnect
+from microasgi.middleware.errors import report_server_error
 from microasgi.requests import parse_content_length
 from microasgi.responses import PlainTextResponse
 from microasgi.types import Message, RawHeaders, Receive, Scope, Send
@@ -165,12 +166,13 @@ class WSGIExchange:
             self.call_app(app)
         except ClientDisconnect:
             pass  # nobody left to answer
-        except Exception:
+        except Exception as exc:
             if self.answered_early:
                 return  # the app failed on the body the 413 refused
             if self.headers_sent:
                 raise  # too late for a 500: let the server abort the response
             logger.exception("Exception in WSGI application")
+            report_server_error(self.scope, exc)
             response = PlainTextResponse("Internal Server Error", status_code=500)
             with contextlib.suppress(ClientDisconnect):
                 self.on_loop(partial(response, self.scope, self.receive, self.send))

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import pytest
-from _core_helpers import Result, call, make_scope, run
+from _core_helpers import Result, call, json_headers, make_scope, run
 
 from microasgi import (
     App,
@@ -149,6 +149,60 @@ async def test_exception_handler_for_http_exception_class() -> None:
     app = raising_app(HTTPException(403))
     app.add_exception_handler(HTTPException, lambda request, exc: str(exc))
     assert (await call(app, "GET", "/boom")).text == "403: Forbidden"
+
+
+def catch_all_app() -> App:
+    """An app with a handler for Exception, and routes that fail as clients do."""
+    app = App(max_body_size=4)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Any:
+        return JSONResponse({"error": "crashed"}, status_code=500)
+
+    @app.post("/items")
+    async def create(request: Request) -> Any:
+        return await request.json()
+
+    @app.get("/items/{item_id:int}")
+    async def show(request: Request, item_id: int) -> Any:
+        raise HTTPException(404, "No such item")
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/nowhere", b"", 404),
+        ("GET", "/items/3", b"", 404),
+        ("DELETE", "/items", b"", 405),
+        ("POST", "/items", b"{", 400),
+        ("POST", "/items", b"[1, 2, 3]", 413),
+    ],
+)
+async def test_exception_handler_for_exception_keeps_http_errors(
+    method: str, path: str, body: bytes, status: int
+) -> None:
+    result = await call(
+        catch_all_app(), method, path, body=body, headers=json_headers()
+    )
+    assert result.status == status
+
+
+async def test_exception_handler_for_exception_still_catches_errors() -> None:
+    app = raising_app(AppError("broken"))
+    app.add_exception_handler(Exception, lambda request, exc: f"caught {exc}")
+    assert (await call(app, "GET", "/boom")).text == "caught broken"
+
+
+async def test_exception_handler_for_http_exception_subclass() -> None:
+    class PaymentError(HTTPException):
+        pass
+
+    app = raising_app(PaymentError(402))
+    app.add_exception_handler(Exception, lambda request, exc: "too general")
+    app.add_exception_handler(PaymentError, lambda request, exc: "pay first")
+    assert (await call(app, "GET", "/boom")).text == "pay first"
 
 
 def test_exception_handler_refuses_other_keys() -> None:

@@ -80,6 +80,14 @@ async def test_trustedhost_redirects_bare_domain_to_www():
     assert headers[b"location"] == b"http://www.example.com:8000/a%20b?q=1"
 
 
+async def test_trustedhost_www_redirect_keeps_encoded_characters_of_the_path():
+    app = TrustedHostMiddleware(ok_app, allowed_hosts=["www.example.com"])
+    scope = make_scope("example.com", path="/a?b#c")
+    scope["raw_path"] = b"/a%3Fb%23c"
+    sent = await call(app, scope)
+    assert dict(sent[0]["headers"])[b"location"] == b"http://www.example.com/a%3Fb%23c"
+
+
 async def test_trustedhost_www_redirect_can_be_turned_off():
     options = {"allowed_hosts": ["www.example.com"], "www_redirect": False}
     assert await status_for("example.com", **options) == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from _core_helpers import call
@@ -11,6 +12,7 @@ from _core_helpers import call
 from microasgi import App, Request, Response, Router
 from microasgi.paths import ParamSegment
 from microasgi.routing import WebSocketRoute
+from microasgi.testclient import TestClient
 
 pytestmark = pytest.mark.anyio
 
@@ -288,6 +290,29 @@ async def test_router_redirect_slashes_removes_slash() -> None:
         307,
         "http://testserver/items",
     )
+
+
+@pytest.mark.parametrize("name", ["a?b", "a#b", "a b"])
+def test_router_redirect_slashes_keeps_encoded_characters(name: str) -> None:
+    app = App()
+
+    @app.get("/files/{name}/")
+    async def show(request: Request, name: str) -> str:
+        return name
+
+    with TestClient(app) as client:
+        response = client.get(f"/files/{quote(name, safe='')}")
+    assert response.history[0].headers["location"] == (
+        f"http://testserver/files/{quote(name, safe='')}/"
+    )
+    assert response.text == name
+
+
+async def test_router_redirect_slashes_does_not_strip_an_encoded_slash() -> None:
+    app = App()
+    app.add_route("/files/{name}", lambda request, name: name)
+    result = await call(app, "GET", "/files/a/", raw_path=b"/files/a%2F")
+    assert result.status == 404
 
 
 async def test_router_redirect_slashes_off_gives_404() -> None:

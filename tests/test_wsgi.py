@@ -359,6 +359,13 @@ async def test_wsgi_error_before_start_gives_plain_500(caplog):
     assert "secret database password" in caplog.text
 
 
+def test_wsgi_error_before_start_is_raised_by_the_test_client():
+    app = App()
+    app.mount("/legacy", WSGIApp(failing_app))
+    with TestClient(app) as client, pytest.raises(RuntimeError, match="secret"):
+        client.get("/legacy/")
+
+
 async def test_wsgi_error_after_headers_sent_propagates():
     body = Stream([b"a", b"b"], fail_after=1)
     sent = []

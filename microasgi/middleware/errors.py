@@ -35,6 +35,18 @@ def error_response(exc: BaseException, debug: bool) -> Response:
     return HTMLResponse(page, status_code=500)
 
 
+def report_server_error(scope: Scope, exc: BaseException) -> None:
+    """Hand an error answered with a 500 to the server, if it asked for it.
+
+    A server asks by offering the ``microasgi.server_errors`` extension, a
+    dict whose ``"report"`` takes the exception. The test client does, so a
+    test fails with the real exception instead of a bare 500.
+    """
+    extension = (scope.get("extensions") or {}).get("microasgi.server_errors")
+    if extension is not None:
+        extension["report"](exc)
+
+
 class ServerErrorMiddleware:
     """Answer 500 for an exception that escaped the middleware stack."""
 
@@ -63,4 +75,5 @@ class ServerErrorMiddleware:
             logger.exception(
                 "Exception in ASGI app for %s %s", scope["method"], scope["path"]
             )
+            report_server_error(scope, exc)
             await error_response(exc, self.debug)(scope, receive, send)

@@ -25,7 +25,7 @@ import time
 from typing import Any, Literal
 
 from microasgi.datastructures import Headers
-from microasgi.requests import parse_cookies
+from microasgi.requests import read_cookies
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
@@ -89,8 +89,7 @@ class SessionMiddleware:
 
     def read_cookie(self, scope: Scope) -> str | None:
         """The session cookie's value, if the request carries one."""
-        header = "; ".join(Headers(scope["headers"]).getlist("cookie"))
-        return parse_cookies(header).get(self.session_cookie) if header else None
+        return read_cookies(Headers(scope["headers"])).get(self.session_cookie)
 
     def cookie_header(
         self, session: dict[str, Any], initial: str | None, cookie: str | None
