@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from microasgi.concurrency import (
@@ -46,6 +47,15 @@ NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
 TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 NO_CONTENT = Response(status_code=204)
+OUTER_APPS = "microasgi.outer_apps"  # see microasgi.types
+
+
+@dataclass(frozen=True)
+class OuterApp:
+    """An App a request went through on its way to an App mounted in it."""
+
+    app: App
+    root_path: str
 
 
 class App(Router):
@@ -185,7 +195,9 @@ class App(Router):
         for cls, options in reversed(self.user_middleware):
             app = cls(app, **options)
         if self.user_middleware:
-            app = ServerErrorMiddleware(app, debug=self.debug)
+            app = ServerErrorMiddleware(
+                app, debug=self.debug, respond=self.respond_to_error
+            )
         if self.debug:  # debug-mode warnings; see microasgi.debug
             from microasgi.debug import instrument
 
@@ -252,10 +264,10 @@ class App(Router):
                     await response(scope, receive, send)  # fails only in send()
                 else:
                     # Streaming and file responses can fail before their start
-                    # message (a missing file): that still deserves a 500.
-                    await ServerErrorMiddleware(response, debug=self.debug)(
-                        scope, receive, send
-                    )
+                    # message (a missing file): the app's handlers answer that.
+                    await ServerErrorMiddleware(
+                        response, debug=self.debug, respond=self.respond_to_error
+                    )(scope, receive, send)
                 return
             await send(
                 {
@@ -285,7 +297,7 @@ class App(Router):
     ) -> None:
         mount = self.match_mount(path) if self.mounts else None
         if mount is not None:
-            await call_mount(mount, scope, receive, send, self.debug)
+            await self.call_mount(mount, scope, receive, send)
             return
         near_miss = self.http.near_miss(path)
         allowed = self.http.allowed_methods(path) if near_miss else set()
@@ -332,10 +344,28 @@ class App(Router):
             return
         mount = self.match_mount(path)
         if mount is not None:
-            await call_mount(mount, scope, receive, send, self.debug)
+            await self.call_mount(mount, scope, receive, send)
             return
         await receive()  # websocket.connect
         await send({"type": "websocket.close", "code": 1000, "reason": ""})
+
+    async def call_mount(
+        self, mount: Mount, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Hand the connection to a mounted app, with ``root_path`` extended.
+
+        The mounted app's errors go to this app's exception handlers, and a
+        mounted App looks up handlers (and route names) here after its own.
+        """
+        child_scope = dict(scope)
+        child_scope["root_path"] = scope.get("root_path", "") + mount.prefix
+        child_scope[OUTER_APPS] = (
+            OuterApp(self, scope.get("root_path", "")),
+            *scope.get(OUTER_APPS, ()),
+        )
+        await ServerErrorMiddleware(
+            mount.app, debug=self.debug, respond=self.respond_to_error
+        )(child_scope, receive, send)
 
     # Errors ---------------------------------------------------------------
 
@@ -350,15 +380,24 @@ class App(Router):
             return self.status_handlers.get(500)
         return None
 
+    async def respond_to_error(
+        self, scope: Scope, receive: Receive, exc: Exception
+    ) -> Response:
+        """The answer to an exception from a middleware, a mounted app, or a
+        response that failed before it started: as for a handler's."""
+        return await self.handle_error(Request(scope, receive, self.limits), exc)
+
     async def handle_error(
         self, request: Request, exc: Exception, route: Route | None = None
     ) -> Response:
         """Turn an exception raised while handling ``request`` into a response."""
         handler = self.find_error_handler(exc)
         if not isinstance(exc, HTTPException):
+            if handler is None:
+                handler = outer_error_handler(request.scope, exc)
             logger.error(
-                "Exception in handler %r for %s %s",
-                route.name if route else None,
+                "Exception in %s for %s %s",
+                f"handler {route.name!r}" if route else "ASGI app",
                 request.method,
                 request.path,
                 exc_info=exc,
@@ -385,6 +424,16 @@ class App(Router):
         return make_response(result, handler)
 
 
+def outer_error_handler(scope: Scope, exc: Exception) -> ErrorHandler | None:
+    """The handler for ``exc`` of an App this one is mounted in, if any."""
+    outer_apps: tuple[OuterApp, ...] = scope.get(OUTER_APPS, ())
+    for outer in outer_apps:
+        handler = outer.app.find_error_handler(exc)
+        if handler is not None:
+            return handler
+    return None
+
+
 def http_exception_response(exc: HTTPException) -> Response:
     """The default response for an HTTPException: its detail as plain text."""
     if exc.status_code < 200 or exc.status_code in (204, 304):
@@ -406,18 +455,6 @@ def route_path(scope: Scope) -> str:
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
     return path or "/"
-
-
-async def call_mount(
-    mount: Mount, scope: Scope, receive: Receive, send: Send, debug: bool = False
-) -> None:
-    """Hand the connection to a mounted app, with ``root_path`` extended.
-
-    The mounted app's errors get the same 500 treatment as a handler's.
-    """
-    child_scope = dict(scope)
-    child_scope["root_path"] = scope.get("root_path", "") + mount.prefix
-    await ServerErrorMiddleware(mount.app, debug=debug)(child_scope, receive, send)
 
 
 async def _no_body() -> Any:

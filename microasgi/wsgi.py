@@ -28,6 +28,7 @@ from urllib.parse import unquote_to_bytes
 from microasgi.concurrency import ThreadPool
 from microasgi.datastructures import Headers, encode_header
 from microasgi.exceptions import ClientDisconnect
+from microasgi.middleware.errors import SERVER_ERROR
 from microasgi.requests import parse_content_length
 from microasgi.responses import PlainTextResponse
 from microasgi.types import Message, RawHeaders, Receive, Scope, Send
@@ -171,9 +172,8 @@ class WSGIExchange:
             if self.headers_sent:
                 raise  # too late for a 500: let the server abort the response
             logger.exception("Exception in WSGI application")
-            response = PlainTextResponse("Internal Server Error", status_code=500)
             with contextlib.suppress(ClientDisconnect):
-                self.on_loop(partial(response, self.scope, self.receive, self.send))
+                self.on_loop(partial(SERVER_ERROR, self.scope, self.receive, self.send))
 
     def call_app(self, app: WSGIApplication) -> None:
         body = app(self.environ, self.start_response)
