@@ -8,6 +8,7 @@ router and a handler, ``websocket`` scopes to a WebSocket handler, and the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -432,6 +433,23 @@ def outer_error_handler(scope: Scope, exc: Exception) -> ErrorHandler | None:
         if handler is not None:
             return handler
     return None
+
+
+def link_path_for(scope: Scope, name: str, /, **params: Any) -> str:
+    """The path a browser uses for route ``name``, ``root_path`` included.
+
+    The name is looked up in the app serving the request, then in each App it
+    is mounted in (innermost first), so a mounted app can link to the others.
+    """
+    app: App = scope["app"]
+    try:
+        return str(scope.get("root_path", "")) + app.url_path_for(name, **params)
+    except LookupError as not_here:
+        outer_apps: tuple[OuterApp, ...] = scope.get(OUTER_APPS, ())
+        for outer in outer_apps:
+            with contextlib.suppress(LookupError):
+                return outer.root_path + outer.app.url_path_for(name, **params)
+        raise not_here
 
 
 def http_exception_response(exc: HTTPException) -> Response:
