@@ -31,6 +31,7 @@ from microasgi.responses import (
     Response,
     encode_json,
 )
+from microasgi.rootpath import include_root_path, route_path
 from microasgi.routing import Mount, Route, Router
 from microasgi.types import ASGIApp, Receive, Scope, Send
 
@@ -187,6 +188,8 @@ class App(Router):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if scope.get("root_path") and scope["type"] != "lifespan":
+            include_root_path(scope)  # one convention for every mount below
         if self._stack is None:
             self._stack = self._build_stack()
         await self._stack(scope, receive, send)
@@ -464,15 +467,6 @@ async def close_form(scope: Scope) -> None:
     form = scope.pop("microasgi.form", None)
     if form is not None:
         await form.close()
-
-
-def route_path(scope: Scope) -> str:
-    """The path to route on: ``path`` minus the ``root_path`` it is mounted at."""
-    path: str = scope["path"]
-    root_path = scope.get("root_path")
-    if root_path and path.startswith(root_path):
-        path = path[len(root_path) :]
-    return path or "/"
 
 
 async def _no_body() -> Any:

@@ -26,6 +26,7 @@ from microasgi.datastructures import (
     is_valid_host,
 )
 from microasgi.exceptions import ClientDisconnect, HTTPException
+from microasgi.rootpath import full_path
 from microasgi.types import Message, Receive, Scope
 
 if TYPE_CHECKING:
@@ -154,10 +155,7 @@ class HTTPConnection:
         host = self.headers.get("host", "")
         if not is_valid_host(host):
             host = self._server_netloc(scheme)
-        # ASGI's path includes root_path; older servers sent it separately.
-        path, root_path = self.scope["path"], self.scope.get("root_path", "")
-        if not path.startswith(root_path):
-            path = root_path + path
+        path = full_path(self.scope)  # some servers send root_path apart
         if not path.startswith("/"):
             path = "/" + path
         url = URL(f"{scheme}://{host}")

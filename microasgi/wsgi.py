@@ -31,6 +31,7 @@ from microasgi.exceptions import ClientDisconnect
 from microasgi.middleware.errors import SERVER_ERROR
 from microasgi.requests import parse_content_length
 from microasgi.responses import PlainTextResponse
+from microasgi.rootpath import include_root_path, includes
 from microasgi.types import Message, RawHeaders, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ class WSGIApp:
             response = too_large_response(self.max_body_size)
             await response(scope, receive, send)
             return
+        include_root_path(scope)  # PATH_INFO is taken from raw_path
         exchange = WSGIExchange(scope, receive, send, self.max_body_size)
         watcher = asyncio.ensure_future(exchange.watch_for_disconnect())
         try:
@@ -393,9 +395,7 @@ def path_info(scope: Scope, script_name: str) -> str:
         full_path = to_wsgi_str(unquote_to_bytes(raw_path.partition(b"?")[0]))
     else:
         full_path = to_wsgi_str(scope["path"].encode())
-    if script_name and (
-        full_path == script_name or full_path.startswith(script_name + "/")
-    ):
+    if script_name and includes(full_path, script_name):
         return full_path[len(script_name) :]
     return full_path
 

@@ -222,7 +222,9 @@ def test_templates_url_for_unknown_name_lists_the_app_names(template_dir: Path) 
     app.add_route("/", lambda request: "home", name="home")
     scope = {"type": "http", "headers": [], "method": "GET", "path": "/", "app": app}
     context = {"request": Request(scope, None)}
-    with pytest.raises(LookupError, match="no route named 'nowhere'; known names: home"):
+    with pytest.raises(
+        LookupError, match="no route named 'nowhere'; known names: home"
+    ):
         Templates(template_dir).render("bad.html", context)
 
 
