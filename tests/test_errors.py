@@ -395,3 +395,19 @@ async def test_failing_500_handler_for_a_middleware_error_gives_plain_500(
 
     result = await call(app)
     assert (result.status, result.text) == (500, "Internal Server Error")
+
+
+async def test_http_exception_in_middleware_keeps_its_status(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def denying_middleware(app: Any) -> Any:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            raise HTTPException(403, "No entry")
+
+        return middleware
+
+    app = App(middleware=[denying_middleware])
+    app.add_route("/", lambda request: "x")
+    result = await call(app)
+    assert (result.status, result.text) == (403, "No entry")
+    assert errors(caplog) == []
