@@ -8,10 +8,8 @@ router and a handler, ``websocket`` scopes to a WebSocket handler, and the
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from microasgi.concurrency import (
@@ -23,6 +21,7 @@ from microasgi.datastructures import Limits, State
 from microasgi.exceptions import ClientDisconnect, HTTPException
 from microasgi.lifespan import Hook, Lifespan, LifespanFactory
 from microasgi.middleware.errors import ServerErrorMiddleware, error_response
+from microasgi.outerapps import enter_mount, outer_error_handler
 from microasgi.requests import Request
 from microasgi.responses import (
     JSONResponse,
@@ -49,15 +48,6 @@ NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
 TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 NO_CONTENT = Response(status_code=204)
-OUTER_APPS = "microasgi.outer_apps"  # see microasgi.types
-
-
-@dataclass(frozen=True)
-class OuterApp:
-    """An App a request went through on its way to an App mounted in it."""
-
-    app: App
-    root_path: str
 
 
 class App(Router):
@@ -361,12 +351,7 @@ class App(Router):
         The mounted app's errors go to this app's exception handlers, and a
         mounted App looks up handlers (and route names) here after its own.
         """
-        child_scope = dict(scope)
-        child_scope["root_path"] = scope.get("root_path", "") + mount.prefix
-        child_scope[OUTER_APPS] = (
-            OuterApp(self, scope.get("root_path", "")),
-            *scope.get(OUTER_APPS, ()),
-        )
+        child_scope = enter_mount(scope, self, mount.prefix)
         await ServerErrorMiddleware(
             mount.app, debug=self.debug, respond=self.respond_to_error
         )(child_scope, receive, send)
@@ -426,33 +411,6 @@ class App(Router):
         if isinstance(result, Response):
             return result
         return make_response(result, handler)
-
-
-def outer_error_handler(scope: Scope, exc: Exception) -> ErrorHandler | None:
-    """The handler for ``exc`` of an App this one is mounted in, if any."""
-    outer_apps: tuple[OuterApp, ...] = scope.get(OUTER_APPS, ())
-    for outer in outer_apps:
-        handler = outer.app.find_error_handler(exc)
-        if handler is not None:
-            return handler
-    return None
-
-
-def link_path_for(scope: Scope, name: str, /, **params: Any) -> str:
-    """The path a browser uses for route ``name``, ``root_path`` included.
-
-    The name is looked up in the app serving the request, then in each App it
-    is mounted in (innermost first), so a mounted app can link to the others.
-    """
-    app: App = scope["app"]
-    try:
-        return str(scope.get("root_path", "")) + app.url_path_for(name, **params)
-    except LookupError as not_here:
-        outer_apps: tuple[OuterApp, ...] = scope.get(OUTER_APPS, ())
-        for outer in outer_apps:
-            with contextlib.suppress(LookupError):
-                return outer.root_path + outer.app.url_path_for(name, **params)
-        raise not_here
 
 
 def http_exception_response(exc: HTTPException) -> Response:

@@ -13,8 +13,8 @@ from typing import Any
 
 import jinja2
 
-from microasgi.app import link_path_for
 from microasgi.background import BackgroundTask, BackgroundTasks
+from microasgi.outerapps import link_path_for
 from microasgi.requests import HTTPConnection
 from microasgi.responses import HTMLResponse
 

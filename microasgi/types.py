@@ -11,8 +11,9 @@ Scope keys microasgi adds (documented here so nothing travels hidden):
   are spooled once and closed once when the response is done.
 - ``scope["microasgi.outer_apps"]``: in an app mounted in an ``App``, the
   ``OuterApp(app, root_path)`` of each ``App`` the request went through,
-  innermost first. A mounted ``App`` uses their exception handlers for errors
-  it has none for, and its templates' ``url_for`` finds their route names.
+  innermost first (see :mod:`microasgi.outerapps`). A mounted ``App`` uses
+  their exception handlers for errors it has none for, and its templates'
+  ``url_for`` finds their route names.
 - ``scope["session"]``: the session dict ``SessionMiddleware`` loads from its
   signed cookie; ``request.session`` reads it.
 """
