@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from _core_helpers import Result, make_scope, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microasgi import App, Request, StaticFiles, Templates, WSGIApp
 from microasgi.rootpath import full_path, include_root_path, includes, route_path
@@ -86,6 +88,26 @@ def test_rootpath_include_root_path_prefixes_path_and_raw_path_once() -> None:
     include_root_path(scope)
     include_root_path(scope)
     assert (scope["path"], scope["raw_path"]) == ("/pré/a b", b"/pr%C3%A9/a%20b")
+
+
+SEGMENTS = st.lists(st.text(st.sampled_from("ab/é%"), min_size=1), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(root=SEGMENTS, below=SEGMENTS)
+def test_rootpath_both_conventions_route_the_same(
+    root: list[str], below: list[str]
+) -> None:
+    root_path = "".join("/" + part for part in root)
+    path = "".join("/" + part for part in below) or "/"
+    if root_path and includes(path, root_path):
+        return  # the one ambiguous case, documented in microasgi/rootpath.py
+    unprefixed = {"path": path, "raw_path": path.encode(), "root_path": root_path}
+    prefixed = {"path": full_path(unprefixed), "root_path": root_path}
+    assert route_path(unprefixed) == route_path(prefixed) == path
+    include_root_path(unprefixed)
+    assert unprefixed["path"] == prefixed["path"]
+    assert route_path(unprefixed) == path
 
 
 async def test_rootpath_top_level_route(convention: str, tmp_path: Path) -> None:
