@@ -28,7 +28,6 @@ from urllib.parse import unquote_to_bytes
 from microasgi.concurrency import ThreadPool
 from microasgi.datastructures import Headers, encode_header
 from microasgi.exceptions import ClientDisconnect
-from microasgi.middleware.errors import SERVER_ERROR
 from microasgi.requests import parse_content_length
 from microasgi.responses import PlainTextResponse
 from microasgi.rootpath import include_root_path, includes
@@ -171,11 +170,10 @@ class WSGIExchange:
         except Exception:
             if self.answered_early:
                 return  # the app failed on the body the 413 refused
-            if self.headers_sent:
-                raise  # too late for a 500: let the server abort the response
-            logger.exception("Exception in WSGI application")
-            with contextlib.suppress(ClientDisconnect):
-                self.on_loop(partial(SERVER_ERROR, self.scope, self.receive, self.send))
+            # Raised like any ASGI app's error: the layer around answers (an
+            # App with its handlers, or the server with a 500), or, once the
+            # headers went out, the server aborts the response.
+            raise
 
     def call_app(self, app: WSGIApplication) -> None:
         body = app(self.environ, self.start_response)
