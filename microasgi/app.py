@@ -25,6 +25,7 @@ from microasgi.middleware.errors import (
     error_response,
     report_server_error,
 )
+from microasgi.outerapps import enter_mount, outer_error_handler
 from microasgi.requests import Request
 from microasgi.responses import (
     JSONResponse,
@@ -33,6 +34,7 @@ from microasgi.responses import (
     Response,
     encode_json,
 )
+from microasgi.rootpath import include_root_path, route_path
 from microasgi.routing import Mount, Route, Router
 from microasgi.types import ASGIApp, Receive, Scope, Send
 
@@ -180,6 +182,8 @@ class App(Router):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if scope.get("root_path") and scope["type"] != "lifespan":
+            include_root_path(scope)  # one convention for every mount below
         if self._stack is None:
             self._stack = self._build_stack()
         await self._stack(scope, receive, send)
@@ -196,7 +200,9 @@ class App(Router):
             if checks is not None:
                 app = checks.middleware(app, cls)
         if self.user_middleware:
-            app = ServerErrorMiddleware(app, debug=self.debug)
+            app = ServerErrorMiddleware(
+                app, debug=self.debug, respond=self.respond_to_error
+            )
         return app if checks is None else checks.app(app)
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -259,10 +265,10 @@ class App(Router):
                     await response(scope, receive, send)  # fails only in send()
                 else:
                     # Streaming and file responses can fail before their start
-                    # message (a missing file): that still deserves a 500.
-                    await ServerErrorMiddleware(response, debug=self.debug)(
-                        scope, receive, send
-                    )
+                    # message (a missing file): the app's handlers answer that.
+                    await ServerErrorMiddleware(
+                        response, debug=self.debug, respond=self.respond_to_error
+                    )(scope, receive, send)
                 return
             await send(
                 {
@@ -292,7 +298,7 @@ class App(Router):
     ) -> None:
         mount = self.match_mount(path) if self.mounts else None
         if mount is not None:
-            await call_mount(mount, scope, receive, send, self.debug)
+            await self.call_mount(mount, scope, receive, send)
             return
         near_miss = self.http.near_miss(path)
         allowed = self.http.allowed_methods(path) if near_miss else set()
@@ -344,10 +350,23 @@ class App(Router):
             return
         mount = self.match_mount(path)
         if mount is not None:
-            await call_mount(mount, scope, receive, send, self.debug)
+            await self.call_mount(mount, scope, receive, send)
             return
         await receive()  # websocket.connect
         await send({"type": "websocket.close", "code": 1000, "reason": ""})
+
+    async def call_mount(
+        self, mount: Mount, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Hand the connection to a mounted app, with ``root_path`` extended.
+
+        The mounted app's errors go to this app's exception handlers, and a
+        mounted App looks up handlers (and route names) here after its own.
+        """
+        child_scope = enter_mount(scope, self, mount.prefix)
+        await ServerErrorMiddleware(
+            mount.app, debug=self.debug, respond=self.respond_to_error
+        )(child_scope, receive, send)
 
     # Errors ---------------------------------------------------------------
 
@@ -367,15 +386,24 @@ class App(Router):
                 return None
         return self.status_handlers.get(500)
 
+    async def respond_to_error(
+        self, scope: Scope, receive: Receive, exc: Exception
+    ) -> Response:
+        """The answer to an exception from a middleware, a mounted app, or a
+        response that failed before it started: as for a handler's."""
+        return await self.handle_error(Request(scope, receive, self.limits), exc)
+
     async def handle_error(
         self, request: Request, exc: Exception, route: Route | None = None
     ) -> Response:
         """Turn an exception raised while handling ``request`` into a response."""
         handler = self.find_error_handler(exc)
         if not isinstance(exc, HTTPException):
+            if handler is None:
+                handler = outer_error_handler(request.scope, exc)
             logger.error(
-                "Exception in handler %r for %s %s",
-                route.name if route else None,
+                "Exception in %s for %s %s",
+                f"handler {route.name!r}" if route else "ASGI app",
                 request.method,
                 request.path,
                 exc_info=exc,
@@ -416,27 +444,6 @@ async def close_form(scope: Scope) -> None:
     form = scope.pop("microasgi.form", None)
     if form is not None:
         await form.close()
-
-
-def route_path(scope: Scope) -> str:
-    """The path to route on: ``path`` minus the ``root_path`` it is mounted at."""
-    path: str = scope["path"]
-    root_path = scope.get("root_path")
-    if root_path and path.startswith(root_path):
-        path = path[len(root_path) :]
-    return path or "/"
-
-
-async def call_mount(
-    mount: Mount, scope: Scope, receive: Receive, send: Send, debug: bool = False
-) -> None:
-    """Hand the connection to a mounted app, with ``root_path`` extended.
-
-    The mounted app's errors get the same 500 treatment as a handler's.
-    """
-    child_scope = dict(scope)
-    child_scope["root_path"] = scope.get("root_path", "") + mount.prefix
-    await ServerErrorMiddleware(mount.app, debug=debug)(child_scope, receive, send)
 
 
 async def _no_body() -> Any:

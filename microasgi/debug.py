@@ -28,6 +28,7 @@ from typing import Any
 
 from microasgi.concurrency import ThreadPool
 from microasgi.requests import Request
+from microasgi.rootpath import route_path
 from microasgi.routing import Route, Router, WebSocketRoute
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -305,10 +306,7 @@ class ResponseWatcher:
         A handler cannot be to blame: whatever it returns or raises, the app
         turns into a response.
         """
-        path = scope["path"]
-        root_path = scope.get("root_path", "")
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :] or "/"
+        path = route_path(scope)
         if self.router.http.match(scope["method"], path) is None:
             mount = self.router.match_mount(path)
             if mount is not None:

@@ -20,7 +20,13 @@ from typing import Any, TypeVar
 
 # Re-exported for code that imports it from here.
 from microasgi.concurrency import is_async_callable as is_async_callable
-from microasgi.paths import CONVERTERS, Converter, PathTemplate, compile_path
+from microasgi.paths import (
+    CONVERTERS,
+    Converter,
+    PathTemplate,
+    compile_path,
+    quote_path,
+)
 from microasgi.types import ASGIApp
 
 Handler = Callable[..., Any]
@@ -493,9 +499,12 @@ class Router:
             if isinstance(route, Mount):
                 if route.name == name:
                     rest = str(params.pop("path", "")).lstrip("/")
-                    return f"{route.prefix}/{rest}"
+                    return f"{route.prefix}/{quote_path(rest)}"
             elif route.name == name:
-                return route.template.format(**params)
+                try:
+                    return route.template.format(**params)
+                except ValueError as exc:
+                    raise ValueError(f"url_path_for: route {name!r}: {exc}") from None
         known = sorted({route.name for route in self.routes if route.name})
         raise LookupError(
             f"no route named {name!r}; known names: {', '.join(known) or 'none'}"

@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from microasgi.background import BackgroundTask, BackgroundTasks
+from microasgi.outerapps import link_path_for
 from microasgi.requests import HTTPConnection
 from microasgi.responses import HTMLResponse
 
@@ -22,7 +23,8 @@ class Templates:
     """A folder of Jinja2 templates; ``response()`` renders one for a request.
 
     Every template sees ``request`` and ``url_for(name, **params)``, which
-    builds the path of a route or mount (``url_for('static', path='site.css')``).
+    builds the path of a route or mount (``url_for('static', path='site.css')``),
+    also one of the app this app is mounted in.
     ``templates.env`` is the Jinja ``Environment``, for filters and globals.
     With ``auto_reload`` (the default) an edited template is picked up on the
     next render; turn it off in production to skip that check.
@@ -71,13 +73,12 @@ class Templates:
 
 @jinja2.pass_context
 def url_for(context: jinja2.runtime.Context, name: str, /, **params: Any) -> str:
-    """The path of route ``name``, below the path the app is mounted at."""
+    """The path of route ``name`` (of this app or one it is mounted in), below
+    the path the app is served at."""
     request = context.get("request")
     if not isinstance(request, HTTPConnection):
         raise RuntimeError(
             "url_for() in a template needs the request: render it with "
             "templates.response(request, ...) or pass {'request': request}"
         )
-    path: str = request.app.url_path_for(name, **params)
-    root_path: str = request.scope.get("root_path", "")
-    return root_path + path
+    return link_path_for(request.scope, name, **params)

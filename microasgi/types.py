@@ -16,6 +16,11 @@ Scope keys microasgi adds (documented here so nothing travels hidden):
 - ``scope["extensions"]["microasgi.server_errors"]``: offered by the test
   client; the app passes every error it answers with a 500 to its
   ``"report"`` callable, so that the test raises it.
+- ``scope["microasgi.outer_apps"]``: in an app mounted in an ``App``, the
+  ``OuterApp(app, root_path)`` of each ``App`` the request went through,
+  innermost first (see :mod:`microasgi.outerapps`). A mounted ``App`` uses
+  their exception handlers for errors it has none for, and its templates'
+  ``url_for`` finds their route names.
 - ``scope["session"]``: the session dict ``SessionMiddleware`` loads from its
   signed cookie; ``request.session`` reads it.
 """

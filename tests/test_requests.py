@@ -88,6 +88,11 @@ def test_request_url_path_without_slash_cannot_steer_hostname(path: str) -> None
     assert request.url.path == "/" + path
 
 
+def test_request_url_uses_the_first_of_two_host_headers() -> None:
+    request = make_request(headers=[(b"host", b"a.example"), (b"host", b"b.example")])
+    assert request.url.netloc == "a.example"
+
+
 def test_request_url_unknown_scheme_falls_back_to_http() -> None:
     assert make_request(scheme="javascript").url.scheme == "http"
 
@@ -136,7 +141,7 @@ def test_request_url_in_mounted_app_is_the_full_path() -> None:
 
 def test_request_headers_case_insensitive_and_multi_valued() -> None:
     request = make_request(headers=[(b"x-tag", b"a"), (b"x-tag", b"b")])
-    assert request.headers["X-Tag"] == "b"
+    assert request.headers["X-Tag"] == "a"
     assert request.headers.getlist("x-TAG") == ["a", "b"]
 
 

@@ -23,6 +23,7 @@ from servers import (
     RawConnection,
     RawResponse,
     Server,
+    http_client,
     known_failure,
     serve,
     serve_all,
@@ -49,9 +50,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 
 @pytest.fixture
 async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=server.url, trust_env=False, timeout=10
-    ) as client:
+    async with http_client(server) as client:
         yield client
 
 
