@@ -191,10 +191,15 @@ def param_to_url(name: str, converter: Converter, value: Any) -> str:
     return quote_path(text)
 
 
+# What a path may hold unencoded: RFC 3986 ``pchar`` and "/" (and "~", which
+# quote() never encodes).
+PATH_SAFE = "/!$&'()*+,;=:@"
+
+
 def quote_path(text: str) -> str:
     """Percent-encode ``text`` for a URL path, keeping ``/`` and the characters
     a path may hold as they are (RFC 3986 ``pchar``), so ``#`` is ``%23``."""
-    return quote(text, safe="/!$&'()*+,;=:@")
+    return quote(text, safe=PATH_SAFE)
 
 
 def compile_path(

@@ -26,6 +26,8 @@ from microasgi.datastructures import (
     is_valid_host,
 )
 from microasgi.exceptions import ClientDisconnect, HTTPException
+from microasgi.paths import PATH_SAFE, quote_path
+from microasgi.rootpath import includes
 from microasgi.sharedreceive import SharedReceive
 from microasgi.types import Message, Receive, Scope
 
@@ -192,10 +194,8 @@ class HTTPConnection:
         return f"{host}:{port}"
 
 
-# What a path may hold unencoded (RFC 3986 pchar and "/"); for raw_path also
-# "%", so that the escapes already in it stay as they are.
-_PATH_SAFE = "/!$&'()*+,;=:@~"
-_RAW_PATH_SAFE = _PATH_SAFE + "%"
+# raw_path keeps "%" too, so that the escapes already in it stay as they are.
+_RAW_PATH_SAFE = PATH_SAFE + "%"
 
 
 def encoded_path(scope: Scope) -> str:
@@ -209,14 +209,15 @@ def encoded_path(scope: Scope) -> str:
     path: str = scope["path"]
     root_path: str = scope.get("root_path", "")
     raw_path: bytes | None = scope.get("raw_path")
-    encoded = quote(path, safe=_PATH_SAFE)
+    encoded = quote_path(path)
     if raw_path is not None:
         raw = quote(raw_path.partition(b"?")[0], safe=_RAW_PATH_SAFE)
         if unquote(raw, errors="replace") == path:
             encoded = raw
-    # ASGI's path includes root_path; some servers send it separately.
-    if not path.startswith(root_path):
-        encoded = quote(root_path, safe=_PATH_SAFE) + encoded
+    # ASGI's path includes root_path; some servers send it apart (the one
+    # rule for it is in microasgi.rootpath).
+    if root_path and not includes(path, root_path):
+        encoded = quote_path(root_path.rstrip("/")) + encoded
     return encoded if encoded.startswith("/") else "/" + encoded
 
 
