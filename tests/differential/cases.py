@@ -106,6 +106,9 @@ QUERIES = [
     "q=%E2%9C%93&%E2%9C%93=x",
     "a=1=2",
     "a[]=1&a[]=2",
+    "a=%",
+    "%=1",
+    "a=%2",
 ]
 
 
@@ -114,6 +117,8 @@ def query_cases() -> Iterator[Case]:
         yield Case(f"query: ?{query}", get(f"/echo/query?{query}"))
     yield Case("url: plain", get("/echo/url?a=1"))
     yield Case("url: trailing query mark", get("/echo/url?"))
+    for host in ["example.com:8080", "[::1]:8000", "EXAMPLE.com", "bad host!", ""]:
+        yield Case(f"url: Host {host!r}", get("/echo/url?a=1", ("host", host)))
 
 
 def header_cases() -> Iterator[Case]:
@@ -143,6 +148,9 @@ COOKIES = [
     "empty=",
     "$Version=1; a=1",
     "a=1, b=2",
+    'a="',
+    "=x",
+    "a=1; b",
 ]
 
 
@@ -303,6 +311,19 @@ def json_cases() -> Iterator[Case]:
     yield Case("body: empty", Step("POST", "/echo/body"))
 
 
+def limit_cases() -> Iterator[Case]:
+    """Bodies past microasgi's default limits (Starlette has fewer)."""
+    mebibyte = 1024 * 1024
+    body = Step("POST", "/echo/body", body=b"x" * (mebibyte + 1))
+    yield Case("limits: body over 1 MiB", body)
+    fields = "&".join(f"f{number}=1" for number in range(1001)).encode()
+    yield Case("limits: 1001 urlencoded fields", form(fields, URLENCODED))
+    parts = [part('form-data; name="a"', b"1") for _ in range(1001)]
+    yield Case("limits: 1001 multipart fields", form(multipart(*parts), MULTIPART))
+    files = [file_part(f"{number}.txt") for number in range(101)]
+    yield Case("limits: 101 files", form(multipart(*files), MULTIPART))
+
+
 # --- responses ----------------------------------------------------------------
 
 RESPONSE_PATHS = [
@@ -341,6 +362,10 @@ RANGES = [
     "bytes=abc",
     "bytes=-",
     "bytes = 0-4",
+    "bytes=0-0",
+    "bytes=1039-",
+    "bytes=1040-",
+    "bytes=-2000",
 ]
 
 
@@ -475,6 +500,7 @@ def error_cases() -> Iterator[Case]:
     for target in ERRORS:
         yield Case(f"errors: GET {target}", get(target))
     yield Case("errors: HEAD /errors/not-found", Step("HEAD", "/errors/not-found"))
+    yield Case("errors: HEAD /errors/crash", Step("HEAD", "/errors/crash"))
     # Behind a proxy that strips /pre: uvicorn keeps root_path in path, while
     # hypercorn, daphne and granian send path without it. (Starlette's mounts
     # miss in the second convention, so only top-level routes compare there.)
@@ -637,6 +663,7 @@ def all_cases() -> list[Case]:
         urlencoded_cases,
         multipart_cases,
         json_cases,
+        limit_cases,
         response_cases,
         file_cases,
         static_cases,
