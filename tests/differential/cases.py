@@ -151,6 +151,8 @@ COOKIES = [
     'a="',
     "=x",
     "a=1; b",
+    "a b=1",
+    "a=1;;;",
 ]
 
 
@@ -307,6 +309,9 @@ def json_cases() -> Iterator[Case]:
         headers = (("content-type", content_type),) if content_type else ()
         step = Step("POST", "/echo/json", headers, body)
         yield Case(f"json: {content_type or 'no content type'} {body!r}", step)
+    headers = (("content-type", "application/json"),)
+    nested = Step("POST", "/echo/json", headers, b"[" * 100_000)
+    yield Case("json: nested 100,000 deep", nested)
     yield Case("body: echo", Step("POST", "/echo/body", body=b"\x00raw\xff"))
     yield Case("body: empty", Step("POST", "/echo/body"))
 
@@ -501,6 +506,8 @@ def error_cases() -> Iterator[Case]:
         yield Case(f"errors: GET {target}", get(target))
     yield Case("errors: HEAD /errors/not-found", Step("HEAD", "/errors/not-found"))
     yield Case("errors: HEAD /errors/crash", Step("HEAD", "/errors/crash"))
+    for code in [204, 304, 400, 401, 405, 413, 422, 429, 500, 503]:
+        yield Case(f"errors: HTTPException({code})", get(f"/errors/status/{code}"))
     # Behind a proxy that strips /pre: uvicorn keeps root_path in path, while
     # hypercorn, daphne and granian send path without it. (Starlette's mounts
     # miss in the second convention, so only top-level routes compare there.)

@@ -149,9 +149,11 @@ DIFFERENCES = [
             "json: application/json b''",
             "json: application/json b'\\xff\\xfe'",
             "json: application/json b'NaN'",
+            "json: nested 100,000 deep",
         ),
         ANY_PART,
-        "malformed JSON (or NaN) to `request.json()`: 400 with the parser's message",
+        "malformed, too deeply nested or NaN JSON to `request.json()`: 400 "
+        "saying what was wrong",
         "500 Internal Server Error",
         "a client's mistake is a 4xx, never a 500",
     ),

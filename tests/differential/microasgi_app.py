@@ -243,6 +243,10 @@ def main_app(site: Path) -> App:
     async def error_default_detail(request: Request) -> None:
         raise HTTPException(409)
 
+    @app.get("/errors/status/{code:int}")
+    async def error_status(request: Request, code: int) -> None:
+        raise HTTPException(code)
+
     @app.get("/errors/crash")
     async def error_crash(request: Request) -> None:
         raise ValueError("secret internals")

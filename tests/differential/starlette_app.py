@@ -201,6 +201,9 @@ def main_app(site: Path) -> Starlette:
     async def error_default_detail(request: Request) -> Response:
         raise HTTPException(409)
 
+    async def error_status(request: Request) -> Response:
+        raise HTTPException(request.path_params["code"])
+
     async def error_crash(request: Request) -> Response:
         raise ValueError("secret internals")
 
@@ -263,6 +266,7 @@ def main_app(site: Path) -> Starlette:
         Route("/errors/not-found", error_not_found),
         Route("/errors/teapot", error_teapot),
         Route("/errors/default-detail", error_default_detail),
+        Route("/errors/status/{code:int}", error_status),
         Route("/errors/crash", error_crash),
         Route("/errors/custom", error_custom),
         Route("/urls", urls),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+import httpx
 import pytest
 
 from microasgi.validate import validate
@@ -17,7 +18,7 @@ from microasgi.validate import validate
 from . import microasgi_app, starlette_app
 from .cases import CASES, Case
 from .client import answer
-from .compare import diff
+from .compare import diff, normalise_cookie, normalise_headers
 from .differences import DIFFERENCES, Difference, check, docs_table
 from .site import make_site
 
@@ -46,9 +47,28 @@ async def test_same_answer_as_starlette(
 
 
 def test_enough_requests() -> None:
-    sent = sum(1 + len(case.setup) for case in CASES)
-    assert len(CASES) >= 300
-    assert sent >= 300
+    assert sum(1 + len(case.setup) for case in CASES) >= 300
+
+
+def test_check_fails_on_an_unlisted_difference() -> None:
+    found = {"status": (200, 201)}
+    assert check("query: ?a=1", found) == [
+        "new difference in status: microasgi 200, Starlette 201"
+    ]
+
+
+def test_check_accepts_a_listed_difference() -> None:
+    found = {"status": (204, 405), "body": (b"", b"Method Not Allowed")}
+    assert check("routing (found): OPTIONS /", found) == []
+
+
+def test_check_fails_when_a_deliberate_difference_is_gone() -> None:
+    [problem] = check("routing (found): OPTIONS /", {})
+    assert "'automatic-options' no longer occurs" in problem
+
+
+def test_check_lets_a_pending_difference_go() -> None:
+    assert check("catch_all: GET /nowhere", {}) == []
 
 
 def test_case_ids_are_unique() -> None:
@@ -76,3 +96,25 @@ def test_docs_list_the_same_differences() -> None:
         "docs/explanation/guarantees.md must hold the table of differences.py; "
         f"paste this in:\n\n{table}"
     )
+
+
+def test_cookie_deletions_compare_alike() -> None:
+    by_max_age = normalise_cookie("a=; Max-Age=0; Path=/")
+    by_date = normalise_cookie('a=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/')
+    assert by_max_age == by_date == "a=<deleted>; path=/"
+
+
+def test_cookie_attribute_order_and_case_do_not_matter() -> None:
+    assert normalise_cookie("a=1; SameSite=Lax; Path=/") == normalise_cookie(
+        "a=1; path=/; samesite=lax"
+    )
+
+
+def test_cookie_values_still_matter() -> None:
+    assert normalise_cookie("a=1; Path=/") != normalise_cookie("a=2; Path=/")
+
+
+def test_list_headers_compare_as_sets() -> None:
+    ours = normalise_headers(httpx.Headers({"allow": "GET, HEAD", "vary": "Origin"}))
+    theirs = normalise_headers(httpx.Headers({"allow": "HEAD,GET", "vary": "origin"}))
+    assert ours == theirs
