@@ -498,6 +498,11 @@ ERRORS = [
     "/api",
     "/api/",
     "/apix",
+    "/api/url?a=1",
+    "/api/dir/",
+    "/api/dir",
+    "/api/dir?q=1",
+    "/api/hello/",
 ]
 
 
@@ -511,10 +516,20 @@ def error_cases() -> Iterator[Case]:
     # Behind a proxy that strips /pre: uvicorn keeps root_path in path, while
     # hypercorn, daphne and granian send path without it. (Starlette's mounts
     # miss in the second convention, so only top-level routes compare there.)
-    for target in ["/", "/api/hello", "/items/3", "/static/hello.txt"]:
+    for target in [
+        "/",
+        "/api/hello",
+        "/items/3",
+        "/static/hello.txt",
+        "/api/url",
+        "/api/dir",
+        "/slash",
+        "/echo/url",
+        "/site/sub",
+    ]:
         step = get(f"/pre{target}")
         yield Case(f"root_path (in path): GET {target}", step, root_path="/pre")
-    for target in ["/", "/items/3"]:
+    for target in ["/", "/items/3", "/echo/url", "/slash"]:
         step = get(target)
         yield Case(f"root_path (not in path): GET {target}", step, root_path="/pre")
     for target in ["/", "/crash", "/nowhere", "/items"]:

@@ -186,6 +186,18 @@ DIFFERENCES = [
         "made from it would break",
     ),
     Difference(
+        "root-path-in-urls",
+        (
+            "root_path (not in path): GET /echo/url",
+            "root_path (not in path): GET /slash",
+        ),
+        ("body", "header:content-length", "header:location"),
+        "when the server sends `root_path` apart from `path` (hypercorn, daphne, "
+        "granian), `request.url` and redirects still carry the prefix",
+        "the prefix is left out",
+        "behind a prefix-stripping proxy, a link without the prefix leads nowhere",
+    ),
+    Difference(
         "content-disposition-fallback",
         ("file: * /download/unicode",),
         ("header:content-disposition",),

@@ -281,6 +281,14 @@ def api_app() -> App:
     async def hello(request: Request) -> dict[str, Any]:
         return {"hello": "api", "root_path": request.scope.get("root_path")}
 
+    @api.get("/url")
+    async def url(request: Request) -> dict[str, Any]:
+        return {"url": str(request.url), "path": request.url.path}
+
+    @api.get("/dir/")
+    async def directory(request: Request) -> str:
+        return "api dir"
+
     @api.exception_handler(404)
     async def not_found(request: Request, exc: HTTPException) -> Response:
         return JSONResponse({"error": "not found in api"}, status_code=404)

@@ -284,12 +284,17 @@ def api_app() -> Starlette:
         root_path = request.scope.get("root_path")
         return JSONResponse({"hello": "api", "root_path": root_path})
 
+    async def url(request: Request) -> Response:
+        return JSONResponse({"url": str(request.url), "path": request.url.path})
+
+    async def directory(request: Request) -> Response:
+        return PlainTextResponse("api dir")
+
     async def not_found(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": "not found in api"}, status_code=404)
 
-    return Starlette(
-        routes=[Route("/hello", hello)], exception_handlers={404: not_found}
-    )
+    routes = [Route("/hello", hello), Route("/url", url), Route("/dir/", directory)]
+    return Starlette(routes=routes, exception_handlers={404: not_found})
 
 
 def small_routes() -> list[Route]:
