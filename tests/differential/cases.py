@@ -577,9 +577,23 @@ CORS_REQUESTS = {
 
 
 def cors_cases() -> Iterator[Case]:
-    for app in ["cors", "cors_any"]:
+    for app in ["cors", "cors_any", "cors_credentials_any"]:
         for label, step in CORS_REQUESTS.items():
             yield Case(f"{app}: {label}", step, app=app)
+    cookie = ("cookie", "a=1")
+    yield Case(
+        "cors_credentials_any: with a cookie",
+        get("/", GOOD, cookie),
+        app="cors_credentials_any",
+    )
+    for origin in [
+        "https://api.example.org",
+        "https://example.org",
+        "https://api.example.org.evil.com",
+        "http://api.example.org",
+    ]:
+        step = get("/", ("origin", origin))
+        yield Case(f"cors_regex: origin {origin}", step, app="cors_regex")
 
 
 GZIP = ("accept-encoding", "gzip")
@@ -600,6 +614,10 @@ GZIP_REQUESTS = {
     "file, HEAD": Step("HEAD", "/file", (GZIP,)),
     "file range": get("/file", GZIP, ("range", "bytes=0-199")),
     "404": get("/nowhere", GZIP),
+    "99 bytes": get("/sized/99", GZIP),
+    "100 bytes": get("/sized/100", GZIP),
+    "empty": get("/sized/0", GZIP),
+    "png": get("/png", GZIP),
 }
 
 

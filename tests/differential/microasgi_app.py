@@ -48,6 +48,8 @@ def build(site: Path) -> dict[str, ASGIApp]:
         "main": main_app(site),
         "cors": cors_app(),
         "cors_any": cors_any_app(),
+        "cors_credentials_any": cors_credentials_any_app(),
+        "cors_regex": cors_regex_app(),
         "gzip": gzip_app(site),
         "trusted": trusted_app(),
         "https": https_app(),
@@ -345,6 +347,26 @@ def cors_any_app() -> App:
     return app
 
 
+def cors_credentials_any_app() -> App:
+    app = small_app()
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
+        allow_credentials=True,
+    )
+    return app
+
+
+def cors_regex_app() -> App:
+    app = small_app()
+    app.add_middleware(
+        CORSMiddleware, allow_origin_regex=r"https://[a-z]+\.example\.org"
+    )
+    return app
+
+
 def gzip_app(site: Path) -> App:
     app = small_app()
 
@@ -380,6 +402,14 @@ def gzip_app(site: Path) -> App:
     @app.get("/file")
     async def file(request: Request) -> Response:
         return FileResponse(site / "data.txt")
+
+    @app.get("/sized/{size:int}")
+    async def sized(request: Request, size: int) -> str:
+        return "x" * size
+
+    @app.get("/png")
+    async def png(request: Request) -> Response:
+        return Response(b"\x89PNG" + b"x" * 1000, media_type="image/png")
 
     app.add_middleware(GZipMiddleware, minimum_size=100)
     return app

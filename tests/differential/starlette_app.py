@@ -47,6 +47,8 @@ def build(site: Path) -> dict[str, ASGIApp]:
         "main": main_app(site),
         "cors": cors_app(),
         "cors_any": cors_any_app(),
+        "cors_credentials_any": cors_credentials_any_app(),
+        "cors_regex": cors_regex_app(),
         "gzip": gzip_app(site),
         "trusted": trusted_app(),
         "https": https_app(),
@@ -344,6 +346,24 @@ def cors_any_app() -> Starlette:
     return Starlette(routes=small_routes(), middleware=[cors])
 
 
+def cors_credentials_any_app() -> Starlette:
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
+        allow_credentials=True,
+    )
+    return Starlette(routes=small_routes(), middleware=[cors])
+
+
+def cors_regex_app() -> Starlette:
+    cors = Middleware(
+        CORSMiddleware, allow_origin_regex=r"https://[a-z]+\.example\.org"
+    )
+    return Starlette(routes=small_routes(), middleware=[cors])
+
+
 def gzip_app(site: Path) -> Starlette:
     async def large(request: Request) -> Response:
         return PlainTextResponse(LARGE_TEXT)
@@ -372,8 +392,16 @@ def gzip_app(site: Path) -> Starlette:
     async def file(request: Request) -> Response:
         return FileResponse(site / "data.txt")
 
+    async def sized(request: Request) -> Response:
+        return PlainTextResponse("x" * request.path_params["size"])
+
+    async def png(request: Request) -> Response:
+        return Response(b"\x89PNG" + b"x" * 1000, media_type="image/png")
+
     routes = [
         *small_routes(),
+        Route("/sized/{size:int}", sized),
+        Route("/png", png),
         Route("/large", large),
         Route("/large-json", large_json),
         Route("/stream", stream),
