@@ -327,6 +327,22 @@ def limit_cases() -> Iterator[Case]:
     yield Case("limits: 1001 multipart fields", form(multipart(*parts), MULTIPART))
     files = [file_part(f"{number}.txt") for number in range(101)]
     yield Case("limits: 101 files", form(multipart(*files), MULTIPART))
+    long_header = "X-Long: " + "y" * 9000
+    body = multipart(part('form-data; name="a"', b"1", long_header))
+    yield Case("limits: 9 KB part header", form(body, MULTIPART))
+    many_headers = [f"X-H{number}: v" for number in range(20)]
+    body = multipart(part('form-data; name="a"', b"1", *many_headers))
+    yield Case("limits: 20 part headers", form(body, MULTIPART))
+
+
+def large_body_cases() -> Iterator[Case]:
+    """Bodies under the limits but past the size kept in memory."""
+    big = bytes(range(256)) * 3000  # 768,000 bytes
+    body = multipart(file_part("big.bin", big))
+    yield Case("large: 750 KB upload", form(body, MULTIPART))
+    yield Case("large: 750 KB body", Step("POST", "/echo/body", body=big))
+    field = b"v=" + b"z" * 700_000
+    yield Case("large: 700 KB urlencoded field", form(field, URLENCODED))
 
 
 # --- responses ----------------------------------------------------------------
@@ -704,6 +720,7 @@ def all_cases() -> list[Case]:
         multipart_cases,
         json_cases,
         limit_cases,
+        large_body_cases,
         response_cases,
         file_cases,
         static_cases,

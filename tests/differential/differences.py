@@ -171,7 +171,7 @@ DIFFERENCES = [
         ("limits: *",),
         ANY_PART,
         "bodies, form fields and files over `App(max_...)`: 413 naming the setting",
-        "no limit on bodies, 1,000 files; too many fields is a 400",
+        "no limit on bodies, 1,000 files; too many fields or part headers is a 400",
         "every request is bounded by default, and 413 is the status for too "
         "large (RFC 9110 15.5.14)",
     ),
