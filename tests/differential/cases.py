@@ -73,6 +73,25 @@ MISSING_PATHS = [
     "/items/3/extra",
     "//items/3",
 ]
+# Converter edges: each answer is compared, found or not.
+CONVERTER_PATHS = [
+    "/items/0003",
+    "/items/+3",
+    "/items/%D9%A3",
+    "/items/99999999999999999999999",
+    "/floats/-1.5",
+    "/floats/1e5",
+    "/floats/nan",
+    "/floats/inf",
+    "/floats/.5",
+    "/floats/5.",
+    "/uuids/6F1D1A4E-55A3-4A23-9F0C-8A0E0F1B2C3D",
+    "/uuids/6f1d1a4e55a34a239f0c8a0e0f1b2c3d",
+    "/paths/a%2Fb",
+    "/paths/a//b",
+    "/users/.",
+    "/users/%2E%2E",
+]
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"]
 
 
@@ -82,6 +101,8 @@ def routing_cases() -> Iterator[Case]:
         for path in paths:
             for method in METHODS:
                 yield Case(f"routing ({group}): {method} {path}", Step(method, path))
+    for path in CONVERTER_PATHS:
+        yield Case(f"converters: GET {path}", get(path))
     # /things has a GET+POST route and a PUT route.
     for method in [*METHODS, "PATCH", "TRACE"]:
         yield Case(f"routing (methods): {method} /things", Step(method, "/things"))

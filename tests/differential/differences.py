@@ -99,6 +99,14 @@ DIFFERENCES = [
         "however the handlers are split",
     ),
     Difference(
+        "uuid-with-dashes",
+        ("converters: GET /uuids/6f1d1a4e55a34a239f0c8a0e0f1b2c3d",),
+        ANY_PART,
+        "the `uuid` converter takes the 8-4-4-4-12 form with dashes only",
+        "dashes are optional",
+        "one resource, one URL: the form `url_path_for` builds",
+    ),
+    Difference(
         "form-needs-form-body",
         ("form: no content type", "form: text/plain body"),
         ANY_PART,
