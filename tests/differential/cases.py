@@ -548,6 +548,8 @@ def error_cases() -> Iterator[Case]:
         yield Case(f"errors: GET {target}", get(target))
     yield Case("errors: HEAD /errors/not-found", Step("HEAD", "/errors/not-found"))
     yield Case("errors: HEAD /errors/crash", Step("HEAD", "/errors/crash"))
+    for method in ["HEAD", "POST", "OPTIONS"]:
+        yield Case(f"mounts: {method} /api/hello", Step(method, "/api/hello"))
     for code in [204, 304, 400, 401, 405, 413, 422, 429, 500, 503]:
         yield Case(f"errors: HTTPException({code})", get(f"/errors/status/{code}"))
     # Behind a proxy that strips /pre: uvicorn keeps root_path in path, while

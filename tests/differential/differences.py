@@ -62,6 +62,7 @@ DIFFERENCES = [
         (
             "routing (found): OPTIONS *",
             "routing (methods): OPTIONS /things",
+            "mounts: OPTIONS /api/hello",
             "cors*: OPTIONS without request method",
             "cors*: preflight without origin",
         ),
@@ -79,6 +80,7 @@ DIFFERENCES = [
             "routing (found): DELETE *",
             "file: POST /file",
             "catch_all: DELETE /items",
+            "mounts: POST /api/hello",
         ),
         ("header:allow",),
         "`Allow` on a 405 includes `OPTIONS`",
