@@ -8,7 +8,8 @@ gives an empty session. JSON is the only format, never pickle.
 
 The session is loaded into ``scope["session"]`` (``request.session``) before
 the app runs; ``http.response.start`` gets a ``Set-Cookie`` header only when
-the session changed (or is cleared when it was emptied). WebSocket
+the session changed (or is cleared when it was emptied), and always
+``Vary: Cookie``, since the answer may depend on the session. WebSocket
 connections see the session but cannot change the cookie.
 """
 
@@ -79,10 +80,13 @@ class SessionMiddleware:
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # The answer may depend on the session, that is on the Cookie
+                # header: a shared cache must not give one visitor's page to another.
+                headers = [*message.get("headers", []), (b"vary", b"Cookie")]
                 header = self.cookie_header(scope["session"], initial, cookie)
                 if header is not None:
-                    headers = [*message.get("headers", []), (b"set-cookie", header)]
-                    message = {**message, "headers": headers}
+                    headers.append((b"set-cookie", header))
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
