@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from microasgi.conversation import BODY_LIMIT
+from microasgi.extras import missing_package
 from microasgi.loading import AppLoadError, AppTarget, load_app
 from microasgi.routing import Mount, Router, WebSocketRoute
 
@@ -49,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """``microasgi run``: serve the app with uvicorn."""
-    import uvicorn
+    try:
+        import uvicorn
+    except ModuleNotFoundError as exc:
+        raise missing_package(exc) from None
 
     app = load_app(args.target)  # fail here, with a clear message, not in uvicorn
     options: dict[str, Any] = {"host": args.host, "port": args.port}

@@ -11,7 +11,12 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import jinja2
+from microasgi.extras import missing_package
+
+try:
+    import jinja2
+except ModuleNotFoundError as exc:
+    raise missing_package(exc) from None
 
 from microasgi.background import BackgroundTask, BackgroundTasks
 from microasgi.requests import HTTPConnection

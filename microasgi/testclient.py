@@ -23,8 +23,13 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 
-import httpx
-from anyio.from_thread import BlockingPortal
+from microasgi.extras import missing_package
+
+try:
+    import httpx
+    from anyio.from_thread import BlockingPortal
+except ModuleNotFoundError as exc:
+    raise missing_package(exc) from None
 
 from microasgi import _testtransport
 from microasgi._testtransport import (
