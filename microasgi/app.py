@@ -8,7 +8,6 @@ router and a handler, ``websocket`` scopes to a WebSocket handler, and the
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +19,7 @@ from microasgi.concurrency import (
 from microasgi.datastructures import Limits, State
 from microasgi.exceptions import ClientDisconnect, HTTPException
 from microasgi.lifespan import Hook, Lifespan, LifespanFactory
+from microasgi.logs import logger
 from microasgi.middleware.errors import ServerErrorMiddleware, error_response
 from microasgi.requests import Request
 from microasgi.responses import (
@@ -35,7 +35,6 @@ from microasgi.types import ASGIApp, Receive, Scope, Send
 if TYPE_CHECKING:
     from microasgi.explain import Explanation
 
-logger = logging.getLogger("microasgi")
 
 ErrorHandler = Callable[[Request, Any], Any]
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
@@ -353,25 +352,26 @@ class App(Router):
     async def handle_error(
         self, request: Request, exc: Exception, route: Route | None = None
     ) -> Response:
-        """Turn an exception raised while handling ``request`` into a response."""
+        """Turn an exception raised while handling ``request`` into a response.
+
+        Only an error that ends in a 5xx is logged as one, with its traceback:
+        an exception that an exception handler answers with a 4xx is the
+        client's mistake, worth a debug line at most.
+        """
         handler = self.find_error_handler(exc)
-        if not isinstance(exc, HTTPException):
-            logger.error(
-                "Exception in handler %r for %s %s",
-                route.name if route else None,
-                request.method,
-                request.path,
-                exc_info=exc,
-            )
-        if handler is not None:
+        if handler is None and isinstance(exc, HTTPException):
+            return http_exception_response(exc)
+        if handler is None:
+            response = error_response(exc, self.debug)
+        else:
             try:
-                return await self._call_error_handler(handler, request, exc)
+                response = await self._call_error_handler(handler, request, exc)
             except Exception as handler_exc:
+                _log_handler_error(request, exc, route, 500)
                 logger.exception("Exception handler %r failed", handler)
                 return error_response(handler_exc, self.debug)
-        if isinstance(exc, HTTPException):
-            return http_exception_response(exc)
-        return error_response(exc, self.debug)
+        _log_handler_error(request, exc, route, response.status_code)
+        return response
 
     async def _call_error_handler(
         self, handler: ErrorHandler, request: Request, exc: Exception
@@ -383,6 +383,21 @@ class App(Router):
         if isinstance(result, Response):
             return result
         return make_response(result, handler)
+
+
+def _log_handler_error(
+    request: Request, exc: Exception, route: Route | None, status_code: int
+) -> None:
+    if isinstance(exc, HTTPException):
+        return  # raised on purpose: the response says all there is to say
+    name = route.name if route else None
+    if status_code >= 500:
+        logger.error("Exception in handler %r for %s %s", name, request.method,
+                     request.path, exc_info=exc)  # fmt: skip
+    else:
+        logger.debug("%s in handler %r for %s %s answered %d by its exception handler",
+                     type(exc).__name__, name, request.method, request.path,
+                     status_code)  # fmt: skip
 
 
 def http_exception_response(exc: HTTPException) -> Response:
