@@ -8,6 +8,7 @@ router and a handler, ``websocket`` scopes to a WebSocket handler, and the
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +30,7 @@ from microasgi.responses import (
     Response,
     encode_json,
 )
+from microasgi.results import unawaited_result_error, unencodable_result_error
 from microasgi.routing import Mount, Route, Router
 from microasgi.types import ASGIApp, Receive, Scope, Send
 
@@ -231,7 +233,10 @@ class App(Router):
             if result_type is str:
                 body, content_type = result.encode(), TEXT_CONTENT_TYPE
             elif result_type is dict or result_type is list:
-                body, content_type = encode_json(result), JSON_CONTENT_TYPE
+                try:
+                    body, content_type = encode_json(result), JSON_CONTENT_TYPE
+                except (TypeError, ValueError) as exc:
+                    raise unencodable_result_error(route.name, result, exc) from exc
             else:
                 body = None
                 response = (
@@ -447,14 +452,19 @@ def make_response(result: Any, handler: Any) -> Response:
     """Turn a handler's return value into a Response, or explain why not."""
     if isinstance(result, str):
         return PlainTextResponse(result)
+    name = getattr(handler, "endpoint", handler)
+    name = getattr(name, "__name__", repr(name))
     if isinstance(result, dict | list):
-        return JSONResponse(result)
+        try:
+            return JSONResponse(result)
+        except (TypeError, ValueError) as exc:
+            raise unencodable_result_error(name, result, exc) from exc
     if isinstance(result, bytes):
         return Response(result, media_type="application/octet-stream")
     if result is None:
         return NO_CONTENT
-    name = getattr(handler, "endpoint", handler)
-    name = getattr(name, "__name__", repr(name))
+    if inspect.iscoroutine(result):
+        raise unawaited_result_error(name, result)
     raise TypeError(
         f"handler {name!r} returned {type(result).__name__} ({result!r:.60}); "
         "return a Response, str, bytes, dict, list or None"
