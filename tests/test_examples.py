@@ -142,6 +142,7 @@ HITS: dict[str, Hit] = {
 
 # Examples whose own pytest tests the docs tell readers to run.
 WITH_TESTS = [
+    "examples/project/test_items_api.py",
     "examples/testing_howto.py",
     "examples/watching_howto.py",
     "examples/tutorial/ch08_call_directly.py",
