@@ -96,7 +96,7 @@ def handler_error(caplog: pytest.LogCaptureFixture) -> Callable[..., str]:
         app.get("/")(handler)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # e.g. "coroutine was never awaited"
-            response = TestClient(app).get("/")
+            response = TestClient(app, raise_server_exceptions=False).get("/")
         assert response.status_code == 500
         assert response.text == "Internal Server Error"
         [record] = [r for r in caplog.records if r.name == "microasgi"]
