@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from microasgi.conversation import BODY_LIMIT
-from microasgi.extras import missing_package
+from microasgi.extras import MissingPackageError, missing_package
 from microasgi.loading import AppLoadError, AppTarget, load_app
 from microasgi.routing import Mount, Router, WebSocketRoute
 
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, os.getcwd())
     try:
         status: int = args.command(args)
-    except (AppLoadError, CommandLineError) as exc:
+    except (AppLoadError, CommandLineError, MissingPackageError) as exc:
         print(f"microasgi {args.name}: error: {exc}", file=sys.stderr)
         return 1
     return status

@@ -17,6 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class MissingPackageError(ModuleNotFoundError):
+    """A package microasgi needs for a feature is not installed."""
+
+
 @dataclass(frozen=True)
 class Package:
     """A package microasgi imports: its name on PyPI, what needs it, who installs it."""
@@ -44,7 +48,7 @@ PACKAGES = {
     "redis": Package("redis", "Hub('redis://...')", "redis"),
     "jinja2": Package("jinja2", "Templates", None),
     "python_multipart": Package("python-multipart", "request.form()", None),
-    "uvicorn": Package("uvicorn", "app.run() and microasgi run", None),
+    "uvicorn": Package("uvicorn", "Serving (app.run(), microasgi run)", None),
 }
 
 
@@ -62,4 +66,4 @@ def missing_package(exc: ModuleNotFoundError) -> ModuleNotFoundError:
         f"{package.needed_by} needs the {package.pip_name!r} package, which is "
         f"not installed; {package.install_hint}"
     )
-    return ModuleNotFoundError(message, name=exc.name)
+    return MissingPackageError(message, name=exc.name)

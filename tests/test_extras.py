@@ -47,8 +47,9 @@ def test_extras_testclient_without_httpx_names_the_test_extra() -> None:
     result = run_without(["httpx"], "from microasgi import TestClient")
     assert result.returncode == 1
     assert last_line(result) == (
-        "ModuleNotFoundError: TestClient needs the 'httpx' package, which is not "
-        "installed; install the 'test' extra: pip install 'microasgi[test]'"
+        "microasgi.extras.MissingPackageError: TestClient needs the 'httpx' "
+        "package, which is not installed; install the 'test' extra: "
+        "pip install 'microasgi[test]'"
     )
 
 
@@ -60,9 +61,9 @@ def test_extras_testclient_module_without_anyio_names_the_test_extra() -> None:
 def test_extras_templates_without_jinja2_says_to_reinstall() -> None:
     result = run_without(["jinja2"], "from microasgi import Templates")
     assert last_line(result) == (
-        "ModuleNotFoundError: Templates needs the 'jinja2' package, which is not "
-        "installed; it is installed with microasgi itself, so reinstall that: "
-        "pip install microasgi (or pip install jinja2)"
+        "microasgi.extras.MissingPackageError: Templates needs the 'jinja2' "
+        "package, which is not installed; it is installed with microasgi itself, "
+        "so reinstall that: pip install microasgi (or pip install jinja2)"
     )
 
 
@@ -78,7 +79,7 @@ def test_extras_app_run_without_uvicorn_names_the_package() -> None:
     App().run()
     """
     result = run_without(["uvicorn"], code)
-    assert "app.run() and microasgi run needs the 'uvicorn' package" in (
+    assert "Serving (app.run(), microasgi run) needs the 'uvicorn' package" in (
         last_line(result)
     )
 
@@ -89,7 +90,11 @@ def test_extras_cli_run_without_uvicorn_names_the_package() -> None:
     main(["run", "examples.hello:app"])
     """
     result = run_without(["uvicorn"], code)
-    assert "needs the 'uvicorn' package" in last_line(result)
+    assert result.stderr == (
+        "microasgi run: error: Serving (app.run(), microasgi run) needs the "
+        "'uvicorn' package, which is not installed; it is installed with microasgi "
+        "itself, so reinstall that: pip install microasgi (or pip install uvicorn)\n"
+    )
 
 
 def test_extras_import_microasgi_needs_no_optional_package() -> None:
@@ -112,6 +117,7 @@ def test_extras_redis_names_the_redis_extra() -> None:
         "install the 'redis' extra: pip install 'microasgi[redis]'"
     )
     assert error.name == "redis"
+    assert isinstance(error, ModuleNotFoundError)  # what callers already catch
 
 
 @pytest.mark.parametrize("name", ["redis.asyncio", "httpx._client"])
