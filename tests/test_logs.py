@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -11,7 +15,17 @@ import pytest
 from microasgi import App, HTTPException, JSONResponse, PlainTextResponse, Request
 from microasgi.logs import DefaultHandler, ServerStyleFormatter
 from tests._core_helpers import call
-from tests.servers import serve, server_params
+from tests.servers import (
+    KINDS,
+    START_TIMEOUT,
+    Server,
+    discard,
+    environment,
+    free_port,
+    serve,
+    server_params,
+    wait_until_serving,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -166,3 +180,55 @@ def test_logs_under_uvicorn_have_a_level_and_only_5xx_are_errors(
     assert "RuntimeError: the disk is on fire" in log
     assert "BadInputError" not in log
     assert "no such colour" not in log
+
+
+# The logging configuration docs/how-to/deploying.md shows, as uvicorn reads it.
+LOG_CONFIG = """\
+version: 1
+disable_existing_loggers: false
+formatters:
+  plain:
+    format: "%(levelname)s %(name)s: %(message)s"
+handlers:
+  stderr:
+    class: logging.StreamHandler
+    formatter: plain
+root:
+  level: INFO
+  handlers: [stderr]
+"""
+
+
+@pytest.mark.parametrize("server_name", server_params("uvicorn-h11"))
+def test_logs_under_uvicorn_log_config_go_through_it_once(
+    server_name: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "logging.yaml"
+    config.write_text(LOG_CONFIG)
+    port = free_port()
+    handle, log_name = tempfile.mkstemp(prefix="log-config-", suffix=".log")
+    command = [sys.executable, "-m", "uvicorn", "logging_app:app", "--port",
+               str(port), "--log-config", str(config)]  # fmt: skip
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=environment(LOGGING_APP, None),
+            cwd=LOGGING_APP.parent,
+        )
+    finally:
+        os.close(handle)
+    server = Server(KINDS[server_name], process, port, Path(log_name))
+    try:
+        wait_until_serving(server, "/", START_TIMEOUT)
+        with httpx.Client(base_url=server.url, trust_env=False, timeout=5) as client:
+            assert client.get("/crash").status_code == 500
+        expected = "ERROR microasgi: Exception in handler 'crash' for GET /crash\n"
+        assert server.wait_for_log(expected) == 1
+        log = server.log()
+    finally:
+        discard(server)
+    assert log.count("Traceback (most recent call last)") == 1
+    assert "ERROR:    " not in log  # the default handler stepped aside
