@@ -182,7 +182,8 @@ def test_logs_under_uvicorn_have_a_level_and_only_5xx_are_errors(
     assert "no such colour" not in log
 
 
-# The logging configuration docs/how-to/deploying.md shows, as uvicorn reads it.
+# The logging configuration docs/how-to/deploying.md shows (less the time, so
+# that lines can be matched), as uvicorn reads it.
 LOG_CONFIG = """\
 version: 1
 disable_existing_loggers: false
