@@ -20,9 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-import anyio
-import httpx
-from anyio.from_thread import BlockingPortal
+from microasgi.extras import missing_package
+
+try:
+    import anyio
+    import httpx
+    from anyio.from_thread import BlockingPortal
+except ModuleNotFoundError as exc:
+    raise missing_package(exc) from None
 
 from microasgi.conversation import Conversation
 from microasgi.types import ASGIApp, Message, Scope

@@ -8,7 +8,7 @@ router and a handler, ``websocket`` scopes to a WebSocket handler, and the
 
 from __future__ import annotations
 
-import logging
+import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +20,7 @@ from microasgi.concurrency import (
 from microasgi.datastructures import Limits, State
 from microasgi.exceptions import ClientDisconnect, HTTPException
 from microasgi.lifespan import Hook, Lifespan, LifespanFactory
+from microasgi.logs import logger
 from microasgi.middleware.errors import (
     ServerErrorMiddleware,
     error_response,
@@ -34,6 +35,7 @@ from microasgi.responses import (
     Response,
     encode_json,
 )
+from microasgi.results import unawaited_result_error, unencodable_result_error
 from microasgi.rootpath import include_root_path, route_path
 from microasgi.routing import Mount, Route, Router
 from microasgi.types import ASGIApp, Receive, Scope, Send
@@ -41,7 +43,6 @@ from microasgi.types import ASGIApp, Receive, Scope, Send
 if TYPE_CHECKING:
     from microasgi.explain import Explanation
 
-logger = logging.getLogger("microasgi")
 
 ErrorHandler = Callable[[Request, Any], Any]
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
@@ -245,7 +246,10 @@ class App(Router):
             if result_type is str:
                 body, content_type = result.encode(), TEXT_CONTENT_TYPE
             elif result_type is dict or result_type is list:
-                body, content_type = encode_json(result), JSON_CONTENT_TYPE
+                try:
+                    body, content_type = encode_json(result), JSON_CONTENT_TYPE
+                except (TypeError, ValueError) as exc:
+                    raise unencodable_result_error(route.name, result, exc) from exc
             else:
                 body = None
                 response = (
@@ -396,29 +400,30 @@ class App(Router):
     async def handle_error(
         self, request: Request, exc: Exception, route: Route | None = None
     ) -> Response:
-        """Turn an exception raised while handling ``request`` into a response."""
+        """Turn an exception raised while handling ``request`` into a response.
+
+        Only an error that ends in a 5xx is logged as one, with its traceback:
+        an exception that an exception handler answers with a 4xx is the
+        client's mistake, worth a debug line at most.
+        """
         handler = self.find_error_handler(exc)
-        if not isinstance(exc, HTTPException):
-            if handler is None:
-                handler = outer_error_handler(request.scope, exc)
-            logger.error(
-                "Exception in %s for %s %s",
-                f"handler {route.name!r}" if route else "ASGI app",
-                request.method,
-                request.path,
-                exc_info=exc,
-            )
-        if handler is not None:
+        if handler is None and isinstance(exc, HTTPException):
+            return http_exception_response(exc)
+        if handler is None:
+            handler = outer_error_handler(request.scope, exc)
+        if handler is None:
+            report_server_error(request.scope, exc)
+            response = error_response(exc, self.debug)
+        else:
             try:
-                return await self._call_error_handler(handler, request, exc)
+                response = await self._call_error_handler(handler, request, exc)
             except Exception as handler_exc:
+                _log_handler_error(request, exc, route, 500)
                 logger.exception("Exception handler %r failed", handler)
                 report_server_error(request.scope, handler_exc)
                 return error_response(handler_exc, self.debug)
-        if isinstance(exc, HTTPException):
-            return http_exception_response(exc)
-        report_server_error(request.scope, exc)
-        return error_response(exc, self.debug)
+        _log_handler_error(request, exc, route, response.status_code)
+        return response
 
     async def _call_error_handler(
         self, handler: ErrorHandler, request: Request, exc: Exception
@@ -430,6 +435,22 @@ class App(Router):
         if isinstance(result, Response):
             return result
         return make_response(result, handler)
+
+
+def _log_handler_error(
+    request: Request, exc: Exception, route: Route | None, status_code: int
+) -> None:
+    if isinstance(exc, HTTPException):
+        return  # raised on purpose: the response says all there is to say
+    # A route's handler, or (from respond_to_error) a middleware or mounted app.
+    where = f"handler {route.name!r}" if route else "ASGI app"
+    if status_code >= 500:
+        logger.error("Exception in %s for %s %s", where, request.method,
+                     request.path, exc_info=exc)  # fmt: skip
+    else:
+        logger.debug("%s in %s for %s %s answered %d by its exception handler",
+                     type(exc).__name__, where, request.method, request.path,
+                     status_code)  # fmt: skip
 
 
 def http_exception_response(exc: HTTPException) -> Response:
@@ -458,14 +479,19 @@ def make_response(result: Any, handler: Any) -> Response:
     """Turn a handler's return value into a Response, or explain why not."""
     if isinstance(result, str):
         return PlainTextResponse(result)
+    name = getattr(handler, "endpoint", handler)
+    name = getattr(name, "__name__", repr(name))
     if isinstance(result, dict | list):
-        return JSONResponse(result)
+        try:
+            return JSONResponse(result)
+        except (TypeError, ValueError) as exc:
+            raise unencodable_result_error(name, result, exc) from exc
     if isinstance(result, bytes):
         return Response(result, media_type="application/octet-stream")
     if result is None:
         return NO_CONTENT
-    name = getattr(handler, "endpoint", handler)
-    name = getattr(name, "__name__", repr(name))
+    if inspect.iscoroutine(result):
+        raise unawaited_result_error(name, result)
     raise TypeError(
         f"handler {name!r} returned {type(result).__name__} ({result!r:.60}); "
         "return a Response, str, bytes, dict, list or None"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from microasgi.conversation import BODY_LIMIT
+from microasgi.extras import MissingPackageError, missing_package
 from microasgi.loading import AppLoadError, AppTarget, load_app
 from microasgi.routing import Mount, Router, WebSocketRoute
 
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, os.getcwd())
     try:
         status: int = args.command(args)
-    except (AppLoadError, CommandLineError) as exc:
+    except (AppLoadError, CommandLineError, MissingPackageError) as exc:
         print(f"microasgi {args.name}: error: {exc}", file=sys.stderr)
         return 1
     return status
@@ -49,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """``microasgi run``: serve the app with uvicorn."""
-    import uvicorn
+    try:
+        import uvicorn
+    except ModuleNotFoundError as exc:
+        raise missing_package(exc) from None
 
     app = load_app(args.target)  # fail here, with a clear message, not in uvicorn
     options: dict[str, Any] = {"host": args.host, "port": args.port}

@@ -7,11 +7,17 @@ Jinja's loader; ``.html``, ``.htm`` and ``.xml`` templates autoescape, so a
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from typing import Any
 
-import jinja2
+from microasgi.extras import missing_package
+
+try:
+    import jinja2
+except ModuleNotFoundError as exc:
+    raise missing_package(exc) from None
 
 from microasgi.background import BackgroundTask, BackgroundTasks
 from microasgi.outerapps import link_path_for
@@ -54,7 +60,20 @@ class Templates:
 
     def render(self, name: str, context: Mapping[str, Any] | None = None) -> str:
         """Render template ``name`` with ``context`` into a string."""
-        return self.env.get_template(name).render(context or {})
+        try:
+            return self.env.get_template(name).render(context or {})
+        except jinja2.TemplateNotFound as exc:  # also one it extends or includes
+            missing = str(exc.name)
+            raise jinja2.TemplateNotFound(missing, self._not_found(missing)) from None
+
+    def _not_found(self, name: str) -> str:
+        """Which template is missing, which exist, and the closest to ``name``."""
+        existing = self.env.list_templates()
+        close = difflib.get_close_matches(name, existing, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        listing = ", ".join(existing[:20]) + (", ..." if len(existing) > 20 else "")
+        where = ", ".join(getattr(self.env.loader, "searchpath", []))
+        return f"no template {name!r} in {where!r}{hint} (there: {listing or 'none'})"
 
     def response(
         self,

@@ -21,7 +21,12 @@ from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import TypeVar
 
-import httpx
+from microasgi.extras import missing_package
+
+try:
+    import httpx
+except ModuleNotFoundError as exc:
+    raise missing_package(exc) from None
 
 from microasgi._testtransport import (
     AppRunner,

@@ -451,7 +451,7 @@ def test_router_refuses_handler_missing_path_param() -> None:
 
 
 def test_router_refuses_handler_requiring_non_path_param() -> None:
-    with pytest.raises(TypeError, match=r"requires 'limit', which is not a path"):
+    with pytest.raises(TypeError, match=r"parameter 'limit' that is not in the path"):
         App().get("/items")(lambda request, limit: "x")
 
 
