@@ -211,7 +211,7 @@ class App(Router):
             return
         route = match.route
         params = match.params
-        request = Request(scope, receive, self.limits)
+        request = Request(scope, receive, self.limits, send)
         try:
             if params:
                 scope["path_params"] = params

@@ -12,7 +12,7 @@ import asyncio
 import json
 import re
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +23,12 @@ from microasgi.datastructures import (
     Limits,
     QueryParams,
     State,
+    encode_header,
     is_valid_host,
 )
 from microasgi.exceptions import ClientDisconnect, HTTPException
-from microasgi.types import Message, Receive, Scope
+from microasgi.extensions import EARLY_HINT, offers
+from microasgi.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from microasgi.uploads import FormData
@@ -192,11 +194,16 @@ class Request(HTTPConnection):
     _early_messages: tuple[Message, ...] = ()  # read by is_disconnected()
 
     def __init__(
-        self, scope: Scope, receive: Receive, limits: Limits = DEFAULT_LIMITS
+        self,
+        scope: Scope,
+        receive: Receive,
+        limits: Limits = DEFAULT_LIMITS,
+        send: Send | None = None,
     ) -> None:
         self.scope = scope
         self.receive = receive
         self.limits = limits
+        self.send = send  # for messages before the response: early hints
 
     @property
     def method(self) -> str:
@@ -327,6 +334,23 @@ class Request(HTTPConnection):
                 # A body message: keep it for stream().
                 self._early_messages = (*self._early_messages, message)
         return self._disconnected
+
+    async def send_early_hints(self, links: Iterable[str]) -> bool:
+        """Send ``103 Early Hints`` with these ``Link`` values, if the server can.
+
+        The browser may start fetching the linked resources while the handler
+        still works on the real response. Returns whether the hints were sent:
+        ``False`` (and nothing sent) when the server does not offer the
+        ``http.response.early_hint`` extension. Call it before returning.
+
+        Example:
+            >>> await request.send_early_hints(["</app.css>; rel=preload; as=style"])
+        """
+        if self.send is None or not offers(self.scope, EARLY_HINT):
+            return False
+        values = [encode_header("link", link)[1] for link in links]
+        await self.send({"type": "http.response.early_hint", "links": values})
+        return True
 
 
 async def _receive_now(receive: Receive) -> Message | None:
