@@ -73,6 +73,7 @@ def trace_command(args: argparse.Namespace) -> int:
         headers=[_parse_header(header) for header in args.header],
         websocket=args.ws,
         texts=args.send,
+        extensions=args.extension,
     )
     traces = asyncio.run(
         trace(app, request, lifespan=args.lifespan, timeout=args.timeout)
@@ -226,6 +227,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="TEXT",
         help="with --ws: a text message to send (repeatable)",
+    )
+    trace.add_argument(
+        "--extension",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="offer an ASGI extension, e.g. http.response.pathsend (repeatable)",
     )
     trace.add_argument(
         "--lifespan",

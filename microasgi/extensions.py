@@ -16,12 +16,23 @@ microasgi uses these when they are offered and falls back when they are not:
 
 from __future__ import annotations
 
-from microasgi.types import Scope
+from collections.abc import Iterable, Mapping
+
+from microasgi.types import Message, Scope
 
 PATHSEND = "http.response.pathsend"
 EARLY_HINT = "http.response.early_hint"
 TRAILERS = "http.response.trailers"
 WEBSOCKET_DENIAL = "websocket.http.response"
+
+# Message types that belong to an extension: the server must offer it first.
+EXTENSION_OF = {
+    "http.response.pathsend": PATHSEND,
+    "http.response.early_hint": EARLY_HINT,
+    "http.response.trailers": TRAILERS,
+    "websocket.http.response.start": WEBSOCKET_DENIAL,
+    "websocket.http.response.body": WEBSOCKET_DENIAL,
+}
 
 # Messages a server may get before ``http.response.start``, which do not start
 # the response: an error after them can still be answered with a 500.
@@ -31,3 +42,15 @@ INFORMATIONAL = frozenset({"http.response.early_hint"})
 def offers(scope: Scope, extension: str) -> bool:
     """Whether the server listed ``extension`` in ``scope["extensions"]``."""
     return extension in (scope.get("extensions") or {})
+
+
+def extensions_used(sent: Iterable[Message]) -> list[str]:
+    """The extensions that messages an app sent belong to, in first-use order."""
+    used: dict[str, None] = {}
+    for message in sent:
+        kind = message.get("type") if isinstance(message, Mapping) else None
+        if kind == "http.response.start" and message.get("trailers") is True:
+            used[TRAILERS] = None
+        elif kind in EXTENSION_OF:
+            used[EXTENSION_OF[kind]] = None
+    return list(used)

@@ -31,6 +31,7 @@ from microasgi.conversation import (
     format_conversation,
     to_json,
 )
+from microasgi.extensions import WEBSOCKET_DENIAL, extensions_used
 from microasgi.types import ASGIApp, Message, RawHeaders, Receive, Scope, Send
 from microasgi.validate import ConversationChecker
 
@@ -102,6 +103,7 @@ class TraceRequest:
     headers: RawHeaders = field(default_factory=list)
     websocket: bool = False
     texts: list[str] = field(default_factory=list)
+    extensions: list[str] = field(default_factory=list)  # offered, as a server would
 
 
 def build_scope(request: TraceRequest, state: dict[str, Any] | None = None) -> Scope:
@@ -135,11 +137,12 @@ def build_scope(request: TraceRequest, state: dict[str, Any] | None = None) -> S
         "headers": headers,
         "client": DEFAULT_CLIENT,
         "server": (url.hostname or DEFAULT_HOST, url.port or (443 if secure else 80)),
+        "extensions": {name: {} for name in request.extensions},
     }
     if request.websocket:
         del scope["method"]
         scope["subprotocols"] = []
-        scope["extensions"] = {"websocket.http.response": {}}
+        scope["extensions"].setdefault(WEBSOCKET_DENIAL, {})
     if state is not None:
         scope["state"] = dict(state)
     return scope
@@ -290,6 +293,8 @@ def format_trace(
     lines = conversation_lines(
         trace.conversation, checker, style, body_limit, trace.unread
     )
+    if trace.conversation.scope.get("type") != "lifespan":
+        lines.append(_extensions_line(trace))
     lines.append(_ending(trace))
     breach = None if trace.error or trace.timed_out else checker.check_return()
     if breach is not None:
@@ -298,6 +303,22 @@ def format_trace(
         note = "unread: the server had this ready, but the app never called receive()"
         lines.append(style("dim", note))
     return "\n".join(lines)
+
+
+def offered_and_used(trace: Trace) -> tuple[list[str], list[str]]:
+    """The extensions the (simulated) server offered, and those the app used."""
+    conversation = trace.conversation
+    offered = list(conversation.scope.get("extensions") or {})
+    sent = [event.message for event in conversation.events if event.direction == "send"]
+    return offered, extensions_used(sent)
+
+
+def _extensions_line(trace: Trace) -> str:
+    offered, used = offered_and_used(trace)
+    return (
+        f"extensions offered by the server: {', '.join(offered) or 'none'}; "
+        f"used by the app: {', '.join(used) or 'none'}"
+    )
 
 
 def _ending(trace: Trace) -> str:
@@ -321,4 +342,6 @@ def trace_json(trace: Trace) -> dict[str, Any]:
         "breach": None if error or trace.timed_out else checker.check_return(),
         "unread": to_json(trace.unread),
     }
+    offered, used = offered_and_used(trace)
+    data["extensions"] = {"offered": offered, "used": used}
     return data

@@ -20,6 +20,7 @@ import reprlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from microasgi.extensions import EXTENSION_OF
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ASGIProtocolError", "ConversationChecker", "validate"]
@@ -164,14 +165,6 @@ _RECEIVE_FIELDS: dict[str, dict[str, tuple[bool, FieldCheck]]] = {
     "lifespan.startup": {},
     "lifespan.shutdown": {},
 }
-# Message types that belong to an extension the server must advertise first.
-_EXTENSION_OF = {
-    "http.response.trailers": "http.response.trailers",
-    "http.response.pathsend": "http.response.pathsend",
-    "http.response.early_hint": "http.response.early_hint",
-    "websocket.http.response.start": "websocket.http.response",
-    "websocket.http.response.body": "websocket.http.response",
-}
 # Lifespan replies: message type -> (state it answers, state it leads to).
 _LIFESPAN_REPLIES = {
     "lifespan.startup.complete": ("starting", "started"),
@@ -264,7 +257,7 @@ class ConversationChecker:
                 f"{kind!r} is not a message to {way} on a {self.scope_type!r} "
                 f"connection; expected one of {expected}"
             )
-        extension = _EXTENSION_OF.get(kind)
+        extension = EXTENSION_OF.get(kind)
         if extension is not None and extension not in self.extensions:
             return (
                 f"{kind!r} needs the {extension!r} extension, which the server "

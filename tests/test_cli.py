@@ -130,6 +130,25 @@ def test_cli_trace_a_starlette_app(starlette_file: Path) -> None:
     assert "body       b'HI' (2 bytes)" in result.stdout
 
 
+def test_cli_trace_offers_an_extension_and_names_its_use(tmp_path: Path) -> None:
+    (tmp_path / "page.txt").write_text("hello")
+    (tmp_path / "files.py").write_text(
+        "from starlette.responses import FileResponse\n"
+        "async def app(scope, receive, send):\n"
+        "    await FileResponse('page.txt')(scope, receive, send)\n"
+    )
+    result = run_cli(
+        "trace", "files.py", "GET", "/", "--extension", "http.response.pathsend",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "http.response.pathsend" in message_types(result.stdout)
+    assert (
+        "extensions offered by the server: http.response.pathsend; "
+        "used by the app: http.response.pathsend"
+    ) in result.stdout
+
+
 def test_cli_trace_a_raw_asgi_callable() -> None:
     result = run_cli("trace", "examples/hello_raw.py", "GET", "/missing")
     assert result.returncode == 0, result.stderr
