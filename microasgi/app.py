@@ -41,6 +41,7 @@ ErrorHandler = Callable[[Request, Any], Any]
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
 HookT = TypeVar("HookT", bound=Hook)
 Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
+LayerWatcher = Callable[[str, ASGIApp], ASGIApp]
 
 NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
 TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
@@ -177,15 +178,27 @@ class App(Router):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
         if self._stack is None:
-            self._stack = self._build_stack()
+            self._stack = self.build_stack()
         await self._stack(scope, receive, send)
 
-    def _build_stack(self) -> ASGIApp:
+    def build_stack(self, watch: LayerWatcher | None = None) -> ASGIApp:
+        """The middleware stack around :meth:`dispatch`, outermost last built.
+
+        ``watch(name, layer)`` may wrap each layer as it is built, innermost
+        first; tools use it to see the messages at every boundary
+        (``microasgi trace --layers``). The app builds its own stack without.
+        """
         app: ASGIApp = self.dispatch
+        if watch is not None:
+            app = watch("App.dispatch", app)
         for cls, options in reversed(self.user_middleware):
             app = cls(app, **options)
+            if watch is not None:
+                app = watch(getattr(cls, "__name__", repr(cls)), app)
         if self.user_middleware:
             app = ServerErrorMiddleware(app, debug=self.debug)
+            if watch is not None:
+                app = watch("ServerErrorMiddleware", app)
         if self.debug:  # debug-mode warnings; see microasgi.debug
             from microasgi.debug import instrument
 

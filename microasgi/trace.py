@@ -32,6 +32,7 @@ from microasgi.conversation import (
     to_json,
 )
 from microasgi.extensions import WEBSOCKET_DENIAL, extensions_used
+from microasgi.layers import Layer, watch_layers
 from microasgi.types import ASGIApp, Message, RawHeaders, Receive, Scope, Send
 from microasgi.validate import ConversationChecker
 
@@ -61,6 +62,14 @@ class Trace:
     error: BaseException | None = None
     timed_out: bool = False
     unread: list[Message] = field(default_factory=list)  # never received
+    layers: list[Layer] = field(default_factory=list)  # with layers=True
+
+    def as_layers(self) -> list[Layer]:
+        """The layers seen, or the whole app as one layer when not watched."""
+        if self.layers:
+            return self.layers
+        events = self.conversation.events
+        return [Layer("app", self.conversation, list(range(len(events))))]
 
     async def run(
         self, app: ASGIApp, scope: Scope, receive: Receive, send: Send,
@@ -254,12 +263,16 @@ async def trace(
     *,
     lifespan: bool = False,
     timeout: float = 10.0,
+    layers: bool = False,
 ) -> list[Trace]:
     """Run ``request`` against ``app``; the request's trace, then the lifespan's.
 
     With ``lifespan=True`` the app gets ``lifespan.startup`` first and
-    ``lifespan.shutdown`` after; a failed startup skips the request.
+    ``lifespan.shutdown`` after; a failed startup skips the request. With
+    ``layers=True`` (a microasgi ``App`` only) the request's trace also
+    holds the conversation at every middleware boundary.
     """
+    target, watched = _watched(app) if layers else (app, [])
     peer = LifespanPeer(app, timeout) if lifespan else None
     state = None
     if peer is not None:
@@ -274,7 +287,10 @@ async def trace(
     else:
         client = HTTPPeer(request.body or b"")
     request_trace = Trace(Conversation(dict(scope)))
-    traces = [await request_trace.run(app, scope, client.receive, client.send, timeout)]
+    traces = [
+        await request_trace.run(target, scope, client.receive, client.send, timeout)
+    ]
+    traces[0].layers = watched
     if isinstance(client, HTTPPeer):
         traces[0].unread = client.pending
     if peer is not None:
@@ -282,6 +298,17 @@ async def trace(
             await peer.ask("lifespan.shutdown")
         traces.append(await peer.finish())
     return traces
+
+
+def _watched(app: ASGIApp) -> tuple[ASGIApp, list[Layer]]:
+    from microasgi.app import App
+
+    if not isinstance(app, App):
+        raise TypeError(
+            f"layers can be shown for a microasgi App only, not for "
+            f"{type(app).__name__}; its middleware stack is not known to microasgi"
+        )
+    return watch_layers(app)
 
 
 def format_trace(
