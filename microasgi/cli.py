@@ -85,6 +85,11 @@ def trace_command(args: argparse.Namespace) -> int:
         )  # fmt: skip
     except TypeError as exc:
         raise CommandLineError(str(exc)) from None
+    if args.save:
+        from microasgi.replay import Recording, save
+
+        save(Recording.of(traces[0].conversation), args.save)
+        print(f"saved the conversation to {args.save}", file=sys.stderr)
     output_format = "json" if args.json else args.format
     if output_format == "json":
         print(json.dumps([trace_json(one) for one in traces], indent=2))
@@ -266,6 +271,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=["text", "json", "mermaid"],
         default="text",
         help="text (default), json, or a mermaid sequence diagram",
+    )
+    trace.add_argument(
+        "--save",
+        metavar="FILE",
+        help="write the conversation to FILE, for microasgi.replay in a test",
     )
     trace.add_argument("--json", action="store_true", help="print JSON")
     trace.add_argument("--color", choices=["auto", "always", "never"], default="auto")

@@ -27,6 +27,8 @@ BODY_LIMIT = 200  # bytes (or characters) of a body shown before cutting it shor
 # Message types whose `more_body` defaults to False when left out.
 _HAS_MORE_BODY = {"http.request", "http.response.body", "websocket.http.response.body"}
 _DATA_FIELDS = {"body", "bytes", "text"}
+# A field left out of a message means the spec's default: no change to show.
+FIELD_DEFAULTS: dict[str, Any] = {"more_body": False, "trailers": False, "headers": []}
 _COLORS = {"receive": "36", "send": "32", "breach": "1;31", "dim": "2", "type": "1"}
 UNREAD = "unread:".rjust(12)
 _TIME_WIDTH = len("    0.000 ms  receive  ")
@@ -214,3 +216,21 @@ def conversation_json(
         for event, breach in zip(conversation.events, breaches, strict=True)
     ]
     return {"scope": to_json(conversation.scope), "events": events}
+
+
+def header_changes(old: Any, new: Any) -> list[str]:
+    """How one list of header pairs became another, one line per change."""
+    before = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in old]
+    after = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in new]
+    removed = [pair for pair in before if pair not in after]
+    added = [pair for pair in after if pair not in before]
+    changes = []
+    for name, value in added:
+        replaced = [old_value for old_name, old_value in removed if old_name == name]
+        if replaced:
+            removed.remove((name, replaced[0]))
+            changes.append(f"header changed: {name}: {replaced[0]} -> {value}")
+        else:
+            changes.append(f"header added: {name}: {value}")
+    changes += [f"header removed: {name}: {value}" for name, value in removed]
+    return changes

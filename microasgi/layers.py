@@ -22,7 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from microasgi.conversation import Conversation, Event
+from microasgi.conversation import (
+    FIELD_DEFAULTS,
+    Conversation,
+    Event,
+    header_changes,
+)
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -30,8 +35,6 @@ if TYPE_CHECKING:
 
 # Scope keys that change at every layer without meaning anything to a reader.
 _QUIET_SCOPE_KEYS = {"app", "microasgi.body", "microasgi.form"}
-# A field left out of a message means the spec's default: no change to show.
-_DEFAULTS: dict[str, Any] = {"more_body": False, "trailers": False, "headers": []}
 
 
 @dataclass
@@ -181,35 +184,18 @@ def _field_changes(direction: str, before: Any, after: Any) -> list[str]:
     prefix = f"{direction} {before.get('type')}:"
     changes = []
     for key in sorted(set(before) | set(after), key=str):
-        old = before.get(key, _DEFAULTS.get(key))
-        new = after.get(key, _DEFAULTS.get(key))
+        old = before.get(key, FIELD_DEFAULTS.get(key))
+        new = after.get(key, FIELD_DEFAULTS.get(key))
         if old == new or key == "type":
             continue
         if key in ("headers", "trailers") and _pairs(old) and _pairs(new):
-            changes += [f"{prefix} {change}" for change in _header_changes(old, new)]
+            changes += [f"{prefix} {change}" for change in header_changes(old, new)]
         elif key in ("body", "bytes", "text") and isinstance(old, bytes | str):
             size = len(new) if isinstance(new, bytes | str) else 0
             verb = "compressed" if _is_gzip(new) and not _is_gzip(old) else "changed"
             changes.append(f"{prefix} {key} {verb}: {len(old)} -> {size} bytes")
         else:
             changes.append(f"{prefix} {key}: {old!r} -> {new!r}")
-    return changes
-
-
-def _header_changes(old: Any, new: Any) -> list[str]:
-    before = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in old]
-    after = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in new]
-    removed = [pair for pair in before if pair not in after]
-    added = [pair for pair in after if pair not in before]
-    changes = []
-    for name, value in added:
-        replaced = [old_value for old_name, old_value in removed if old_name == name]
-        if replaced:
-            removed.remove((name, replaced[0]))
-            changes.append(f"header changed: {name}: {replaced[0]} -> {value}")
-        else:
-            changes.append(f"header added: {name}: {value}")
-    changes += [f"header removed: {name}: {value}" for name, value in removed]
     return changes
 
 
