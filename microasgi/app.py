@@ -47,6 +47,7 @@ NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
 TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 NO_CONTENT = Response(status_code=204)
+DEBUG_TOOLS_GROUP = "microasgi.debug_tools"  # entry points; see attach_debug_tools
 
 
 class App(Router):
@@ -203,6 +204,7 @@ class App(Router):
             from microasgi.debug import instrument
 
             app = instrument(self, self.thread_pool, app)
+            app = attach_debug_tools(self, app)
         return app
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -396,6 +398,20 @@ class App(Router):
         if isinstance(result, Response):
             return result
         return make_response(result, handler)
+
+
+def attach_debug_tools(app: App, stack: ASGIApp) -> ASGIApp:
+    """Let every installed debug tool wrap the stack (debug mode only).
+
+    A tool is an entry point in the ``microasgi.debug_tools`` group naming a
+    function ``attach(app, stack) -> stack``; microasgi's live conversation
+    page is one. The core knows tools only through this seam.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=DEBUG_TOOLS_GROUP):
+        stack = entry.load()(app, stack)
+    return stack
 
 
 def http_exception_response(exc: HTTPException) -> Response:

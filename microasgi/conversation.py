@@ -15,11 +15,11 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from microasgi.types import Message, Scope
+from microasgi.types import Message, Receive, Scope, Send
 from microasgi.validate import ConversationChecker
 
 Direction = Literal["receive", "send"]
@@ -56,6 +56,26 @@ class Conversation:
         moment = time.perf_counter() - self.started
         copy = dict(message) if isinstance(message, Mapping) else message
         self.events.append(Event(moment, direction, copy))
+
+
+def recording_channels(
+    receive: Receive, send: Send, record: Callable[[Direction, Message], None]
+) -> tuple[Receive, Send]:
+    """``receive`` and ``send`` wrapped so that ``record`` sees every message.
+
+    A received message is recorded when it arrives, a sent one before it goes.
+    """
+
+    async def receive_and_record() -> Message:
+        message = await receive()
+        record("receive", message)
+        return message
+
+    async def record_and_send(message: Message) -> None:
+        record("send", message)
+        await send(message)
+
+    return receive_and_record, record_and_send
 
 
 class Style:

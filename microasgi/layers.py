@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 from microasgi.conversation import (
     FIELD_DEFAULTS,
     Conversation,
+    Direction,
     Event,
     header_changes,
+    recording_channels,
 )
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,18 +61,11 @@ class LayerRecorder:
         self.layer.conversation = conversation
         order = self.layer.order
 
-        async def receive_and_record() -> Message:
-            message = await receive()
-            conversation.record("receive", message)
+        def record(direction: Direction, message: Message) -> None:
+            conversation.record(direction, message)
             order.append(next(self.counter))
-            return message
 
-        async def record_and_send(message: Message) -> None:
-            conversation.record("send", message)
-            order.append(next(self.counter))
-            await send(message)
-
-        await self.app(scope, receive_and_record, record_and_send)
+        await self.app(scope, *recording_channels(receive, send, record))
 
 
 def watch_layers(app: App) -> tuple[ASGIApp, list[Layer]]:

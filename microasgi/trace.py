@@ -29,6 +29,7 @@ from microasgi.conversation import (
     conversation_json,
     conversation_lines,
     format_conversation,
+    recording_channels,
     to_json,
 )
 from microasgi.extensions import WEBSOCKET_DENIAL, extensions_used
@@ -77,18 +78,9 @@ class Trace:
     ) -> Trace:  # fmt: skip
         """Call ``app`` once, recording every message; its error is kept, not raised."""
         conversation = self.conversation
-
-        async def receive_and_record() -> Message:
-            message = await receive()
-            conversation.record("receive", message)
-            return message
-
-        async def record_and_send(message: Message) -> None:
-            conversation.record("send", message)
-            await send(message)
-
+        channels = recording_channels(receive, send, conversation.record)
         try:
-            call = app(scope, receive_and_record, record_and_send)
+            call = app(scope, *channels)
             await asyncio.wait_for(call, timeout)
         except asyncio.TimeoutError:
             self.timed_out = True
