@@ -118,7 +118,12 @@ def layer_changes(outer: Layer, inner: Layer | None) -> list[str]:
     if inner is None:
         return []  # the innermost layer: the app itself
     if inner.conversation is None:
-        return ["answered by itself; the layers inside were never called"]
+        own = [
+            f"send {summary(event.message)}: added by this layer"
+            for event in outer.conversation.events
+            if event.direction == "send"
+        ]
+        return ["answered by itself; the layers inside were never called", *own]
     changes = _scope_changes(outer.conversation.scope, inner.conversation.scope)
     for direction in ("receive", "send"):
         changes += _message_changes(

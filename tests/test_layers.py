@@ -133,7 +133,9 @@ async def test_layers_show_a_layer_that_answered_by_itself() -> None:
     trusted, dispatch = result.layers[1:]
     assert dispatch.conversation is None
     assert layer_changes(trusted, dispatch) == [
-        "answered by itself; the layers inside were never called"
+        "answered by itself; the layers inside were never called",
+        "send http.response.start (400): added by this layer",
+        "send http.response.body (19 bytes): added by this layer",
     ]
     assert "never called" in format_layers(result.layers)
 
