@@ -15,6 +15,7 @@ import pytest
 from asgi import http_scope
 from test_validate import sender
 
+import microasgi.fileresponse
 from microasgi import App, FileResponse, StreamingResponse
 from microasgi.middleware import GZipMiddleware
 from microasgi.staticfiles import StaticFiles
@@ -104,17 +105,25 @@ async def test_file_response_head_sends_no_path(data_file):
     assert sent[1]["body"] == b""
 
 
-async def test_file_response_pathsend_checks_the_file_before_starting(data_file):
-    app = file_app(data_file)
-    data_file.chmod(0)
-    try:
-        if os.access(data_file, os.R_OK):
-            pytest.skip("running as root: every file is readable")
-        sent = await call(app, "/file", PATHSEND)
-    finally:
-        data_file.chmod(0o644)
+def refuse_to_open(path):
+    raise PermissionError(13, "Permission denied", path)
+
+
+async def test_file_response_pathsend_checks_the_file_before_starting(
+    data_file, monkeypatch
+):
+    monkeypatch.setattr(microasgi.fileresponse, "check_readable", refuse_to_open)
+    sent = await call(file_app(data_file), "/file", PATHSEND)
     assert sent[0]["status"] == 500
     assert "http.response.pathsend" not in types(sent)
+
+
+async def test_static_files_unreadable_file_is_a_404_with_pathsend(
+    data_file, monkeypatch
+):
+    monkeypatch.setattr(microasgi.fileresponse, "check_readable", refuse_to_open)
+    sent = await call(StaticFiles(data_file.parent), "/data.bin", PATHSEND)
+    assert (sent[0]["status"], sent[1]["body"]) == (404, b"Not Found")
 
 
 async def test_static_files_send_the_path_when_offered(data_file):

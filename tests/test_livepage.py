@@ -139,6 +139,24 @@ async def test_connection_log_streams_the_kept_entries_then_new_ones() -> None:
     assert log.watchers == set()
 
 
+@pytest.mark.anyio
+async def test_live_page_ends_open_streams_when_the_server_shuts_down() -> None:
+    async def lifespan_app(scope: Any, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "lifespan.shutdown"
+
+    page = LivePage(lifespan_app)
+    stream = page.log.stream()
+    waiting = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0)
+
+    async def receive() -> dict[str, str]:
+        return {"type": "lifespan.shutdown"}
+
+    await page({"type": "lifespan"}, receive, None)
+    with pytest.raises(StopAsyncIteration):
+        await waiting
+
+
 def test_the_core_never_imports_the_live_page() -> None:
     package = Path(microasgi.__file__).parent
     for name in CORE:
