@@ -26,7 +26,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from microasgi._testtransport import AppRunner
 from microasgi.conversation import FIELD_DEFAULTS, Conversation, header_changes
+from microasgi.testclient import LifespanRunner
 from microasgi.types import ASGIApp, Message, Scope
 
 FORMAT = "microasgi-conversation/1"
@@ -150,6 +152,7 @@ async def replay(
     recording: Recording | str | os.PathLike[str],
     *,
     ignore_headers: Iterable[str] = IGNORED_HEADERS,
+    lifespan: bool = True,
     timeout: float = 10.0,
 ) -> list[str]:
     """Run ``app`` on the recorded scope and messages; the differences, if any.
@@ -159,9 +162,34 @@ async def replay(
     disconnect still comes after the response); then it reports a
     disconnect. Each message the app sends is compared with the recorded
     one; headers named in ``ignore_headers`` are left out of the comparison.
+    With ``lifespan`` (the default) the app's startup runs first and its
+    shutdown after, as under ``with TestClient(app)``, and the scope gets the
+    state startup left.
     """
     if not isinstance(recording, Recording):
         recording = load(recording)
+    ignored = {name.lower().encode("latin-1") for name in ignore_headers}
+    if not lifespan:
+        return await _replay_connection(
+            app, recording, recording.scope, ignored, timeout
+        )
+    runner = AppRunner(app)
+    running = LifespanRunner(runner, timeout)
+    await running.startup()
+    try:
+        scope = {**recording.scope, "state": dict(runner.state)}
+        return await _replay_connection(app, recording, scope, ignored, timeout)
+    finally:
+        await running.shutdown()
+
+
+async def _replay_connection(
+    app: ASGIApp,
+    recording: Recording,
+    scope: Scope,
+    ignored: set[bytes],
+    timeout: float,
+) -> list[str]:
     pending = [
         (recording.order[:position].count("send"), dict(message))
         for position, message in _receive_positions(recording)
@@ -185,9 +213,8 @@ async def replay(
         sent.append(message)
         progress.set()
 
-    ignored = {name.lower().encode("latin-1") for name in ignore_headers}
     try:
-        await asyncio.wait_for(app(dict(recording.scope), receive, send), timeout)
+        await asyncio.wait_for(app(dict(scope), receive, send), timeout)
     except asyncio.TimeoutError:
         stuck = f"the app was still running after {timeout} s"
         return [*differences(recording.sent, sent, ignored), stuck]
@@ -271,12 +298,15 @@ def assert_replays(
     recording: Recording | str | os.PathLike[str],
     *,
     ignore_headers: Iterable[str] = IGNORED_HEADERS,
+    lifespan: bool = True,
 ) -> None:
     """Fail with every difference if ``app`` no longer answers as recorded.
 
     For plain (sync) tests; in an async test, ``assert await replay(...) == []``.
     """
-    found = asyncio.run(replay(app, recording, ignore_headers=ignore_headers))
+    found = asyncio.run(
+        replay(app, recording, ignore_headers=ignore_headers, lifespan=lifespan)
+    )
     if found:
         raise AssertionError(
             "the app no longer answers as recorded:\n- " + "\n- ".join(found)

@@ -96,7 +96,7 @@ class WebSocketClosedError(Exception):
         self.reason = reason
 
 
-class _Lifespan:
+class LifespanRunner:
     """Runs the lifespan protocol: startup as a client opens, shutdown as it closes."""
 
     def __init__(self, runner: AppRunner, timeout: float | None) -> None:
@@ -338,7 +338,7 @@ class TestClient(httpx.Client):
             follow_redirects=follow_redirects,
             transport=self._portal_transport,
         )
-        self._lifespan = _Lifespan(self._runner, self.timeout.read)
+        self._lifespan = LifespanRunner(self._runner, self.timeout.read)
 
     @property
     def last_conversation(self) -> Conversation | None:
@@ -425,7 +425,7 @@ class AsyncTestClient(httpx.AsyncClient):
             follow_redirects=follow_redirects,
             transport=AsyncTransport(self._runner),
         )
-        self._lifespan = _Lifespan(self._runner, self.timeout.read)
+        self._lifespan = LifespanRunner(self._runner, self.timeout.read)
 
     @property
     def last_conversation(self) -> Conversation | None:

@@ -174,3 +174,24 @@ def test_cli_trace_save_writes_a_recording_a_test_replays(tmp_path: Path) -> Non
     recording = load(tmp_path / "conv.json")
     assert recording.sent[-1]["body"] == b"HEY"
     assert_replays(make_app(), recording)
+
+
+async def test_replay_runs_the_lifespan_around_the_request() -> None:
+    app = App()
+
+    @app.on_startup
+    def connect() -> None:
+        app.state.greeting = "hello"
+
+    @app.get("/")
+    async def greet(request: Any) -> str:
+        return request.app.state.greeting
+
+    results = await trace(app, TraceRequest("GET", "/"), lifespan=True)
+    recording = Recording.of(results[0].conversation)
+    assert recording.sent[-1]["body"] == b"hello"
+    del app.state.greeting
+    assert await replay(app, recording) == []
+    del app.state.greeting
+    found = await replay(app, recording, lifespan=False)  # startup never ran
+    assert "message 1 (http.response.start): status was 200, now 500" in found
