@@ -33,7 +33,7 @@ from microasgi.conversation import (
     to_json,
 )
 from microasgi.extensions import WEBSOCKET_DENIAL, extensions_used
-from microasgi.layers import Layer, watch_layers
+from microasgi.layers import Layer, layer_changes, watch_layers
 from microasgi.types import ASGIApp, Message, RawHeaders, Receive, Scope, Send
 from microasgi.validate import ConversationChecker
 
@@ -363,4 +363,10 @@ def trace_json(trace: Trace) -> dict[str, Any]:
     }
     offered, used = offered_and_used(trace)
     data["extensions"] = {"offered": offered, "used": used}
+    if trace.layers:
+        inners = [*trace.layers[1:], None]
+        data["layers"] = [
+            {"name": layer.name, "changes": layer_changes(layer, inner)}
+            for layer, inner in zip(trace.layers, inners, strict=True)
+        ]
     return data

@@ -10,7 +10,7 @@ from microasgi import App
 from microasgi.layers import format_layers, layer_changes, mermaid
 from microasgi.middleware import GZipMiddleware, SessionMiddleware
 from microasgi.middleware.trustedhost import TrustedHostMiddleware
-from microasgi.trace import TraceRequest, trace
+from microasgi.trace import TraceRequest, trace, trace_json
 
 pytestmark = pytest.mark.anyio
 
@@ -192,3 +192,15 @@ async def test_layers_need_a_microasgi_app() -> None:
 
     with pytest.raises(TypeError, match="microasgi App only, not for function"):
         await trace(raw, TraceRequest(), layers=True)
+
+
+async def test_trace_json_lists_each_layer_and_its_changes() -> None:
+    result = await traced(make_app(AddHeader), TraceRequest())
+    assert trace_json(result)["layers"] == [
+        {"name": "ServerErrorMiddleware", "changes": []},
+        {
+            "name": "AddHeader",
+            "changes": ["send http.response.start: header added: x-layer: yes"],
+        },
+        {"name": "App.dispatch", "changes": []},
+    ]
