@@ -112,15 +112,22 @@ def measure(port: int, name: str, size: int, seconds: float, connections: int) -
     """Downloads per second with ``connections`` parallel keep-alive clients."""
     until = time.monotonic() + seconds
     done: list[int] = []
+    errors: list[BaseException] = []
+
+    def download() -> None:
+        try:
+            download_loop(port, name, size, until, done)
+        except Exception as exc:  # reported below: a failed client voids the run
+            errors.append(exc)
+
     started = time.perf_counter()
-    threads = [
-        threading.Thread(target=download_loop, args=(port, name, size, until, done))
-        for _ in range(connections)
-    ]
+    threads = [threading.Thread(target=download) for _ in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(seconds + 120)
+    if errors:
+        raise SystemExit(f"DOWNLOAD FAILED: {errors[0]!r}")
     return len(done) / (time.perf_counter() - started)
 
 

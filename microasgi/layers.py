@@ -250,7 +250,7 @@ def mermaid(layers: Sequence[Layer]) -> str:
         if layer.conversation is None:
             continue
         outside, inside = f"P{depth}", f"P{depth + 1}"
-        for order, event in zip(layer.order, layer.conversation.events, strict=False):
+        for order, event in zip(layer.order, layer.conversation.events, strict=True):
             text = _mermaid_text(summary(event.message))
             if event.direction == "receive":
                 arrows.append((order, f"    {outside}->>{inside}: {text}"))
