@@ -48,11 +48,13 @@ ErrorHandler = Callable[[Request, Any], Any]
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
 HookT = TypeVar("HookT", bound=Hook)
 Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
+LayerWatcher = Callable[[str, ASGIApp], ASGIApp]
 
 NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
 TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 NO_CONTENT = Response(status_code=204)
+DEBUG_TOOLS_GROUP = "microasgi.debug_tools"  # entry points; see attach_debug_tools
 
 
 class App(Router):
@@ -186,25 +188,40 @@ class App(Router):
         if scope.get("root_path") and scope["type"] != "lifespan":
             include_root_path(scope)  # one convention for every mount below
         if self._stack is None:
-            self._stack = self._build_stack()
+            self._stack = self.build_stack()
         await self._stack(scope, receive, send)
 
-    def _build_stack(self) -> ASGIApp:
+    def build_stack(self, watch: LayerWatcher | None = None) -> ASGIApp:
+        """The middleware stack around :meth:`dispatch`, outermost last built.
+
+        ``watch(name, layer)`` may wrap each layer as it is built, innermost
+        first; tools use it to see the messages at every boundary
+        (``microasgi trace --layers``). The app builds its own stack without.
+        """
         checks = None
         if self.debug:  # debug-mode warnings; see microasgi.debug
             from microasgi.debug import DebugChecks
 
             checks = DebugChecks(self, self.thread_pool)
         app: ASGIApp = self.dispatch
+        if watch is not None:
+            app = watch("App.dispatch", app)
         for cls, options in reversed(self.user_middleware):
             app = cls(app, **options)
             if checks is not None:
                 app = checks.middleware(app, cls)
+            if watch is not None:
+                app = watch(getattr(cls, "__name__", repr(cls)), app)
         if self.user_middleware:
             app = ServerErrorMiddleware(
                 app, debug=self.debug, respond=self.respond_to_error
             )
-        return app if checks is None else checks.app(app)
+            if watch is not None:
+                app = watch("ServerErrorMiddleware", app)
+        if checks is not None:
+            app = checks.app(app)
+            app = attach_debug_tools(self, app)
+        return app
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The innermost app: find the handler for a request and answer it.
@@ -225,7 +242,7 @@ class App(Router):
             return
         route = match.route
         params = match.params
-        request = Request(scope, receive, self.limits)
+        request = Request(scope, receive, self.limits, send)
         try:
             if params:
                 scope["path_params"] = params
@@ -451,6 +468,20 @@ def _log_handler_error(
         logger.debug("%s in %s for %s %s answered %d by its exception handler",
                      type(exc).__name__, where, request.method, request.path,
                      status_code)  # fmt: skip
+
+
+def attach_debug_tools(app: App, stack: ASGIApp) -> ASGIApp:
+    """Let every installed debug tool wrap the stack (debug mode only).
+
+    A tool is an entry point in the ``microasgi.debug_tools`` group naming a
+    function ``attach(app, stack) -> stack``; microasgi's live conversation
+    page is one. The core knows tools only through this seam.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=DEBUG_TOOLS_GROUP):
+        stack = entry.load()(app, stack)
+    return stack
 
 
 def http_exception_response(exc: HTTPException) -> Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -23,13 +23,15 @@ from microasgi.datastructures import (
     Limits,
     QueryParams,
     State,
+    encode_header,
     is_valid_host,
 )
 from microasgi.exceptions import ClientDisconnect, HTTPException
+from microasgi.extensions import EARLY_HINT, offers
 from microasgi.paths import PATH_SAFE, quote_path
 from microasgi.rootpath import includes
 from microasgi.sharedreceive import SharedReceive
-from microasgi.types import Message, Receive, Scope
+from microasgi.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from microasgi.uploads import FormData
@@ -234,11 +236,16 @@ class Request(HTTPConnection):
     _received = 0  # body bytes so far, class-level to keep __init__ short
 
     def __init__(
-        self, scope: Scope, receive: Receive, limits: Limits = DEFAULT_LIMITS
+        self,
+        scope: Scope,
+        receive: Receive,
+        limits: Limits = DEFAULT_LIMITS,
+        send: Send | None = None,
     ) -> None:
         self.scope = scope
         self.receive = receive
         self.limits = limits
+        self.send = send  # for messages before the response: early hints
 
     @property
     def method(self) -> str:
@@ -368,6 +375,23 @@ class Request(HTTPConnection):
     async def is_disconnected(self) -> bool:
         """Whether the client has gone away (checks without waiting)."""
         return await SharedReceive.of(self.scope, self.receive).is_disconnected()
+
+    async def send_early_hints(self, links: Iterable[str]) -> bool:
+        """Send ``103 Early Hints`` with these ``Link`` values, if the server can.
+
+        The browser may start fetching the linked resources while the handler
+        still works on the real response. Returns whether the hints were sent:
+        ``False`` (and nothing sent) when the server does not offer the
+        ``http.response.early_hint`` extension. Call it before returning.
+
+        Example:
+            >>> await request.send_early_hints(["</app.css>; rel=preload; as=style"])
+        """
+        if self.send is None or not offers(self.scope, EARLY_HINT):
+            return False
+        values = [encode_header("link", link)[1] for link in links]
+        await self.send({"type": "http.response.early_hint", "links": values})
+        return True
 
 
 def is_json_type(headers: Mapping[str, str]) -> bool:

@@ -69,7 +69,7 @@ class LifespanError(RuntimeError):
         self.message = message
 
 
-class _Lifespan:
+class LifespanRunner:
     """Runs the lifespan protocol: startup as a client opens, shutdown as it closes."""
 
     def __init__(self, runner: AppRunner, timeout: float | None) -> None:
@@ -161,7 +161,7 @@ class TestClient(httpx.Client):
             follow_redirects=follow_redirects,
             transport=self._portal_transport,
         )
-        self._lifespan = _Lifespan(self._runner, self.timeout.read)
+        self._lifespan = LifespanRunner(self._runner, self.timeout.read)
 
     @property
     def last_conversation(self) -> Conversation | None:
@@ -246,7 +246,7 @@ class AsyncTestClient(httpx.AsyncClient):
             follow_redirects=follow_redirects,
             transport=AsyncTransport(self._runner),
         )
-        self._lifespan = _Lifespan(self._runner, self.timeout.read)
+        self._lifespan = LifespanRunner(self._runner, self.timeout.read)
 
     @property
     def last_conversation(self) -> Conversation | None:

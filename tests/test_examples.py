@@ -69,6 +69,7 @@ HITS: dict[str, Hit] = {
         '"url":"http://localhost/whoami"',
         base_url="http://localhost",
     ),
+    "extensions_howto": Hit("GET", "/squares.csv", 200, "1000,1000000"),
     "flask_inside": Hit("GET", "/legacy/", 200, "Hello from Flask, served at /legacy/"),
     "forms_upload_howto": Hit(
         "POST",

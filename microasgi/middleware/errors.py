@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 
 from microasgi.exceptions import ClientDisconnect
+from microasgi.extensions import INFORMATIONAL
 from microasgi.responses import HTMLResponse, PlainTextResponse, Response
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -76,7 +77,9 @@ class ServerErrorMiddleware:
 
         async def send_and_track_start(message: Message) -> None:
             nonlocal response_started
-            response_started = True
+            # Early hints come before the response: a 500 can still follow.
+            if message["type"] not in INFORMATIONAL:
+                response_started = True
             await send(message)
 
         try:

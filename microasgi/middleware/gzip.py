@@ -17,6 +17,7 @@ from __future__ import annotations
 import zlib
 
 from microasgi.datastructures import Headers, MutableHeaders
+from microasgi.extensions import INFORMATIONAL
 from microasgi.requests import parse_content_length
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,11 +66,14 @@ class GZipMiddleware:
 
         async def send_compressed(message: Message) -> None:
             nonlocal start, stream, passing_through
-            if passing_through:
-                await send(message)
+            kind = message["type"]
+            if passing_through or (start is None and kind in INFORMATIONAL):
+                await send(message)  # early hints go ahead of the held start
             elif stream is not None:
-                await send(compressed_body(stream, message))
-            elif message["type"] == "http.response.start":
+                # Trailers after the compressed body pass as they are.
+                is_body = kind == "http.response.body"
+                await send(compressed_body(stream, message) if is_body else message)
+            elif kind == "http.response.start":
                 start = message
             elif start is None or not self.should_compress(start, message, head):
                 passing_through = True
