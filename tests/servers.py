@@ -149,12 +149,16 @@ class Server:
 
 
 def command(
-    kind: ServerKind, app_file: Path, port: int, root_path: str = ""
+    kind: ServerKind,
+    app_file: Path,
+    port: int,
+    root_path: str = "",
+    options: Sequence[str] = (),
 ) -> list[str]:
     arguments = kind.arguments.format(target=f"{app_file.stem}:app", port=port)
     if root_path:  # as deployed behind a proxy that strips this prefix
         arguments = f"{kind.root_path_option} {root_path} {arguments}"
-    return [sys.executable, "-m", kind.module, *arguments.split()]
+    return [sys.executable, "-m", kind.module, *arguments.split(), *options]
 
 
 def environment(app_file: Path, extra: dict[str, str] | None) -> dict[str, str]:
@@ -171,9 +175,11 @@ def start(
     app_file: Path = RELIABILITY_APP,
     env: dict[str, str] | None = None,
     root_path: str = "",
+    options: Sequence[str] = (),
 ) -> Server:
     """Start a server process (without waiting for it to answer); with
-    ``root_path``, the server is told the app is served below that prefix."""
+    ``root_path``, the server is told the app is served below that prefix;
+    ``options`` go to the server's command line as they are."""
     kind = KINDS[name]
     if not kind.installed:
         pytest.skip(f"{kind.module} is not installed")
@@ -181,7 +187,7 @@ def start(
     handle, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
     try:
         process = subprocess.Popen(
-            command(kind, app_file, port, root_path),
+            command(kind, app_file, port, root_path, options),
             stdin=subprocess.DEVNULL,
             stdout=handle,
             stderr=subprocess.STDOUT,

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -16,14 +12,11 @@ from microasgi import App, HTTPException, JSONResponse, PlainTextResponse, Reque
 from microasgi.logs import DefaultHandler, ServerStyleFormatter
 from tests._core_helpers import call
 from tests.servers import (
-    KINDS,
     START_TIMEOUT,
-    Server,
     discard,
-    environment,
-    free_port,
     serve,
     server_params,
+    start,
     wait_until_serving,
 )
 
@@ -206,22 +199,7 @@ def test_logs_under_uvicorn_log_config_go_through_it_once(
 ) -> None:
     config = tmp_path / "logging.yaml"
     config.write_text(LOG_CONFIG)
-    port = free_port()
-    handle, log_name = tempfile.mkstemp(prefix="log-config-", suffix=".log")
-    command = [sys.executable, "-m", "uvicorn", "logging_app:app", "--port",
-               str(port), "--log-config", str(config)]  # fmt: skip
-    try:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=environment(LOGGING_APP, None),
-            cwd=LOGGING_APP.parent,
-        )
-    finally:
-        os.close(handle)
-    server = Server(KINDS[server_name], process, port, Path(log_name))
+    server = start(server_name, LOGGING_APP, options=["--log-config", str(config)])
     try:
         wait_until_serving(server, "/", START_TIMEOUT)
         with httpx.Client(base_url=server.url, trust_env=False, timeout=5) as client:
