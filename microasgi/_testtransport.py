@@ -30,6 +30,7 @@ except ModuleNotFoundError as exc:
     raise missing_package(exc) from None
 
 from microasgi.conversation import Conversation
+from microasgi.extensions import SERVER_ERRORS
 from microasgi.types import ASGIApp, Message, Scope
 
 # How long an app may run on after the client went away before it is cancelled.
@@ -111,7 +112,7 @@ class Connection:
         # The app hands over errors it answered with a 500 (or a close 1011).
         self.answered = AnsweredError()
         extensions = scope.setdefault("extensions", {})
-        extensions["microasgi.server_errors"] = {"report": self.answered}
+        extensions[SERVER_ERRORS] = {"report": self.answered}
         self.task = asyncio.create_task(self._run(runner.app, scope))
 
     async def _run(self, app: ASGIApp, scope: Scope) -> None:

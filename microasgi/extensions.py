@@ -12,6 +12,10 @@ microasgi uses these when they are offered and falls back when they are not:
   header fields after the body (hypercorn, over HTTP/2).
 - ``websocket.http.response``: a WebSocket handshake denied with a real HTTP
   response (see :meth:`~microasgi.WebSocket.deny`).
+
+One more is microasgi's own: the test client offers ``microasgi.server_errors``
+so that the app hands it the errors it answers with a 500 (see
+:func:`~microasgi.middleware.errors.report_server_error`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ PATHSEND = "http.response.pathsend"
 EARLY_HINT = "http.response.early_hint"
 TRAILERS = "http.response.trailers"
 WEBSOCKET_DENIAL = "websocket.http.response"
+SERVER_ERRORS = "microasgi.server_errors"  # the test client's, not a server's
 
 # Message types that belong to an extension: the server must offer it first.
 EXTENSION_OF = {

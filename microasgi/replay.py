@@ -28,6 +28,7 @@ from typing import Any
 
 from microasgi._testtransport import AppRunner
 from microasgi.conversation import FIELD_DEFAULTS, Conversation, header_changes
+from microasgi.extensions import SERVER_ERRORS
 from microasgi.testclient import LifespanRunner
 from microasgi.types import ASGIApp, Message, Scope
 
@@ -51,8 +52,21 @@ class Recording:
 
     @classmethod
     def of(cls, conversation: Conversation) -> Recording:
-        """The recording of a traced (or test client) conversation."""
-        recording = cls(dict(conversation.scope))
+        """The recording of a traced (or test client) conversation.
+
+        The test client's error hook (``microasgi.server_errors``) is left
+        out: it is a live callable no server offers, and the replayed app
+        answers its errors itself.
+        """
+        scope = dict(conversation.scope)
+        extensions = scope.get("extensions")
+        if extensions and SERVER_ERRORS in extensions:
+            scope["extensions"] = {
+                name: value
+                for name, value in extensions.items()
+                if name != SERVER_ERRORS
+            }
+        recording = cls(scope)
         for event in conversation.events:
             way = recording.received if event.direction == "receive" else recording.sent
             way.append(event.message)

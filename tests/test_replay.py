@@ -154,6 +154,23 @@ def test_a_test_client_conversation_replays() -> None:
         assert_replays(make_app(suffix=b"!"), recording)
 
 
+def test_a_test_client_conversation_of_a_500_saves_and_replays(tmp_path: Path) -> None:
+    app = App()
+
+    @app.get("/crash")
+    async def crash(request: Any) -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/crash")
+    assert response.status_code == 500
+    recording = Recording.of(response.extensions["microasgi.conversation"])
+    # The test client's error hook is no part of what a server offers.
+    assert "microasgi.server_errors" not in recording.scope["extensions"]
+    save(recording, tmp_path / "crash.json")
+    assert_replays(app, tmp_path / "crash.json")
+
+
 def test_load_refuses_a_file_that_is_no_recording(tmp_path: Path) -> None:
     (tmp_path / "other.json").write_text('{"hello": 1}')
     with pytest.raises(RecordingError, match="write one with microasgi trace"):

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 
 from microasgi.exceptions import ClientDisconnect
-from microasgi.extensions import INFORMATIONAL
+from microasgi.extensions import INFORMATIONAL, SERVER_ERRORS
 from microasgi.responses import HTMLResponse, PlainTextResponse, Response
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,7 +50,7 @@ def report_server_error(scope: Scope, exc: BaseException) -> None:
     dict whose ``"report"`` takes the exception. The test client does, so a
     test fails with the real exception instead of a bare 500.
     """
-    extension = (scope.get("extensions") or {}).get("microasgi.server_errors")
+    extension = (scope.get("extensions") or {}).get(SERVER_ERRORS)
     if extension is not None:
         extension["report"](exc)
 
