@@ -97,6 +97,15 @@ def test_live_page_records_each_request_but_not_its_own() -> None:
     ]
 
 
+def test_live_page_shows_the_path_below_root_path_once() -> None:
+    app = make_app(debug=True)
+    with TestClient(app, root_path="/pre") as client:
+        client.get("/hello")
+        redirect = client.get("/_microasgi", follow_redirects=False)
+    assert redirect.headers["location"] == "/pre/_microasgi/"
+    assert [entry["path"] for entry in live_page(app).log.entries] == ["/pre/hello"]
+
+
 def test_live_page_keeps_only_the_start_of_a_big_body() -> None:
     app = make_app(debug=True)
     with TestClient(app) as client:

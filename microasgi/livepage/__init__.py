@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from microasgi.conversation import Direction, recording_channels, to_json
 from microasgi.layers import summary
 from microasgi.responses import PlainTextResponse, RedirectResponse, Response
-from microasgi.rootpath import route_path
+from microasgi.rootpath import full_path, route_path
 from microasgi.sse import EventSourceResponse, ServerSentEvent
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 from microasgi.validate import ConversationChecker
@@ -102,7 +102,7 @@ class Recorder:
             "id": next(log.ids),
             "kind": scope["type"],
             "method": scope.get("method", "WEBSOCKET"),
-            "path": scope.get("root_path", "") + scope["path"],
+            "path": full_path(scope),  # root_path is in it once, on any server
             "query": query,
             "status": None,
             "done": False,
