@@ -74,3 +74,19 @@ def test_inprocess_validation_rejects_a_wrong_body() -> None:
     done = run_python("-c", code)
     assert done.returncode == 0, done.stderr
     assert "rejected: raw answered plaintext wrongly: body" in done.stdout
+
+
+def test_static_files_quick_run_checks_and_measures(tmp_path: Path) -> None:
+    if importlib.util.find_spec("granian") is None:
+        import pytest
+
+        pytest.skip("granian is not installed")
+    output = tmp_path / "static.json"
+    done = run_python(
+        "-m", "benchmarks.static_files", "--quick", "--sizes", "1",
+        "--frameworks", "raw,microasgi", "--json", str(output),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    results = json.loads(output.read_text())["results"]
+    assert [r["framework"] for r in results] == ["raw", "microasgi"]
+    assert all(r["downloads_per_second"] > 0 for r in results)

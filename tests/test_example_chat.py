@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from screenshots import tabs_picture
 from servers import serve
 
 from microasgi import WebSocketDisconnect
@@ -194,7 +195,7 @@ def test_example_chat_two_browsers_exchange_a_message(
     expect(bob.locator("#log li").last).to_have_text("ada: hi bob <b>!</b>")
     expect(ada.locator("#log li").last).to_have_text("ada: hi bob <b>!</b>")
     assert ada.locator("#log b").count() == 0  # shown as text, never as HTML
-    shot = ada.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+    shot = tabs_picture(browser, [ada, bob], ["ada's tab", "bob's tab"])
     assert shot.startswith(b"\x89PNG")
     if os.environ.get("UPDATE_SCREENSHOTS"):
         SCREENSHOT.write_bytes(shot)

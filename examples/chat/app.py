@@ -1,7 +1,7 @@
 """A multi-room chat: one WebSocket per browser tab, broadcast to its room.
 
-Run it with ``uvicorn app:app`` from this folder (or ``python app.py``), then
-open http://127.0.0.1:8000/ in two tabs, join the same room and talk.
+Serve it with `uvicorn examples.chat.app:app` (or `python examples/chat/app.py`),
+then open http://127.0.0.1:8000/ in two tabs, join the same room and talk.
 
 Each room keeps the set of connections in it. A message from one member is
 sent to every member, concurrently; a member whose send fails has gone, so it
