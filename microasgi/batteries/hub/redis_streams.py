@@ -27,11 +27,12 @@ from typing import Any, TypeVar
 from microasgi.batteries.hub.broker import Deliver, Entry, Lose, Replay
 from microasgi.batteries.hub.events import HISTORY, RESET, HubUnavailable, parse_id
 from microasgi.batteries.hub.memory import Stream, replay_from
+from microasgi.core.extras import missing_package
 
 # The redis package's own annotations are loose (bytes | str | Awaitable...)
 # and it is optional, so its clients are typed as Any here.
 Redis = Any
-logger = logging.getLogger("microasgi.hub")
+logger = logging.getLogger("microasgi.batteries.hub")
 T = TypeVar("T")
 
 KEY_PREFIX = "hub:"  # the default; a hash tag like "{hub}:" suits Redis Cluster
@@ -350,8 +351,6 @@ def _import_redis() -> Any:
         import redis.asyncio
         import redis.asyncio.retry
         import redis.backoff
-    except ImportError as exc:
-        raise ImportError(
-            "Hub('redis://...') needs the redis package: pip install 'microasgi[redis]'"
-        ) from exc
+    except ModuleNotFoundError as exc:
+        raise missing_package(exc) from None
     return redis
