@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from microasgi.core.concurrency import ThreadPool
-from microasgi.core.datastructures import Headers, encode_header
+from microasgi.core.datastructures import Headers
 from microasgi.core.exceptions import ClientDisconnect
-from microasgi.core.requests import parse_content_length
+from microasgi.core.http import encode_header, parse_content_length
 from microasgi.core.responses import PlainTextResponse
 from microasgi.core.rootpath import include_root_path, includes
 from microasgi.core.types import Message, RawHeaders, Receive, Scope, Send

@@ -23,10 +23,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from microasgi.core.concurrency import is_async_callable
-from microasgi.core.datastructures import encode_header
 from microasgi.core.drain import Drain, drain_of
 from microasgi.core.errors import report_server_error
 from microasgi.core.exceptions import HTTPException, WebSocketDisconnect
+from microasgi.core.http import encode_header
 from microasgi.core.requests import HTTPConnection, parse_json
 from microasgi.core.responses import encode_json
 from microasgi.core.types import Message, Receive, Scope, Send
