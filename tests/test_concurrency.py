@@ -12,9 +12,16 @@ from typing import Any
 import pytest
 from _core_helpers import call
 
-from microasgi import App, Request
+from microasgi import (
+    App,
+    BackgroundTask,
+    PlainTextResponse,
+    Request,
+    StreamingResponse,
+)
 from microasgi.core.concurrency import (
     ThreadPool,
+    current_pool,
     default_pool,
     iterate_in_threadpool,
     run_in_threadpool,
@@ -180,3 +187,75 @@ async def test_iterate_in_threadpool_cancel_then_close_is_safe() -> None:
         await task
     iterator.close()  # the step finished first, so the generator is not running
     assert closed == [True]
+
+
+def counting_pool(app: App) -> list[str]:
+    """Record the name of every function the app's own pool runs."""
+    names: list[str] = []
+    real_run = app.thread_pool.run
+
+    async def run_and_count(func: Any, *args: Any, **kwargs: Any) -> Any:
+        names.append(getattr(func, "__name__", type(func).__name__))
+        return await real_run(func, *args, **kwargs)
+
+    app.thread_pool.run = run_and_count  # type: ignore[method-assign]
+    return names
+
+
+async def test_app_pool_runs_background_tasks() -> None:
+    app = App(thread_pool_size=2)
+    names = counting_pool(app)
+
+    def write_log() -> None:
+        pass
+
+    @app.get("/")
+    async def home(request: Request) -> Any:
+        return PlainTextResponse("ok", background=BackgroundTask(write_log))
+
+    assert (await call(app)).text == "ok"
+    assert names == ["write_log"]
+    assert default_pool.busy == 0
+
+
+async def test_app_pool_advances_sync_streams() -> None:
+    app = App(thread_pool_size=2)
+    names = counting_pool(app)
+
+    @app.get("/")
+    async def home(request: Request) -> Any:
+        return StreamingResponse(iter([b"a", b"b"]))
+
+    assert (await call(app)).body == b"ab"
+    assert names == ["_next_or_exhausted"] * 3
+
+
+async def test_app_pool_runs_sync_exception_handlers() -> None:
+    app = App(thread_pool_size=2)
+    names = counting_pool(app)
+
+    def teapot(request: Request, exc: Exception) -> Any:
+        return PlainTextResponse("short and stout", status_code=418)
+
+    app.add_exception_handler(KeyError, teapot)
+
+    @app.get("/")
+    async def home(request: Request) -> Any:
+        raise KeyError("x")
+
+    assert (await call(app)).status == 418
+    assert names == ["teapot"]
+
+
+async def test_app_pool_is_current_only_while_the_app_runs() -> None:
+    app = App()
+    seen: list[ThreadPool] = []
+
+    @app.get("/")
+    async def home(request: Request) -> Any:
+        seen.append(current_pool.get())
+        return "ok"
+
+    await call(app)
+    assert seen == [app.thread_pool]
+    assert current_pool.get() is default_pool

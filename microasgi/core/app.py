@@ -15,13 +15,16 @@ from typing import Any, Protocol, TypeVar
 from microasgi.core.concurrency import (
     DEFAULT_THREAD_POOL_SIZE,
     ThreadPool,
-    is_async_callable,
+    current_pool,
 )
 from microasgi.core.datastructures import Limits, State
 from microasgi.core.drain import Drain
 from microasgi.core.errors import (
+    ErrorHandler,
     ServerErrorMiddleware,
+    call_exception_handler,
     error_response,
+    find_exception_handler,
     report_server_error,
 )
 from microasgi.core.exceptions import ClientDisconnect, HTTPException
@@ -41,7 +44,6 @@ from microasgi.core.rootpath import include_root_path, route_path
 from microasgi.core.routing import Mount, Route, Router
 from microasgi.core.types import ASGIApp, Receive, Scope, Send
 
-ErrorHandler = Callable[[Request, Any], Any]
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
 HookT = TypeVar("HookT", bound=Hook)
 Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
@@ -178,7 +180,13 @@ class App(Router):
             include_root_path(scope)  # one convention for every mount below
         if self._stack is None:
             self._stack = self.build_stack()
-        await self._stack(scope, receive, send)
+        # This app's pool runs all its blocking work: handlers, background
+        # tasks, sync streams, file and upload I/O (see core/concurrency.py).
+        pool = current_pool.set(self.thread_pool)
+        try:
+            await self._stack(scope, receive, send)
+        finally:
+            current_pool.reset(pool)
 
     def build_stack(self, watch: LayerWatcher | None = None) -> ASGIApp:
         """The middleware stack around :meth:`dispatch`, outermost last built.
@@ -383,14 +391,9 @@ class App(Router):
         status or for ``HTTPException`` (or a subclass) takes it, never one
         for ``Exception``, which would turn every 404 into a 500.
         """
-        if isinstance(exc, HTTPException) and exc.status_code in self.status_handlers:
-            return self.status_handlers[exc.status_code]
-        for cls in type(exc).__mro__:
-            if cls in self.exception_handlers:
-                return self.exception_handlers[cls]
-            if cls is HTTPException:
-                return None
-        return self.status_handlers.get(500)
+        return find_exception_handler(
+            exc, self.exception_handlers, self.status_handlers
+        )
 
     async def respond_to_error(
         self, scope: Scope, receive: Receive, exc: Exception
@@ -430,10 +433,7 @@ class App(Router):
     async def _call_error_handler(
         self, handler: ErrorHandler, request: Request, exc: Exception
     ) -> Response:
-        if is_async_callable(handler):
-            result = await handler(request, exc)
-        else:
-            result = await self.thread_pool.run(handler, request, exc)
+        result = await call_exception_handler(handler, request, exc)
         if isinstance(result, Response):
             return result
         return make_response(result, handler)

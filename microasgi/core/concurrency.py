@@ -1,8 +1,13 @@
 """Running blocking code off the event loop, on a bounded thread pool.
 
-Plain ``def`` handlers, sync iterators and file I/O run here so that the
-event loop keeps serving other requests. Context variables are copied into
-the worker thread, so a value set by a middleware is visible in the handler.
+Plain ``def`` handlers, exception handlers and background tasks, sync
+iterators, file and upload I/O run here so that the event loop keeps serving
+other requests. There is one pool per ``App`` (``App(thread_pool_size=...)``
+bounds all of that work): the App makes its pool the current one for each
+request, and :func:`run_in_threadpool` runs on the current pool. Code that
+runs outside any App uses a shared default pool. Context variables are
+copied into the worker thread, so a value set by a middleware is visible in
+the handler.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -79,14 +85,31 @@ class ThreadPool:
             self._executor = None
 
 
-default_pool = ThreadPool()
+default_pool = ThreadPool()  # for code that runs outside any App
+# The pool of the App serving the current request (App.__call__ sets it).
+current_pool: ContextVar[ThreadPool] = ContextVar(
+    "microasgi.thread_pool", default=default_pool
+)
 
 
 async def run_in_threadpool(
     func: Callable[P, T], *args: P.args, **kwargs: P.kwargs
 ) -> T:
-    """Run ``func`` on the shared default pool."""
-    return await default_pool.run(func, *args, **kwargs)
+    """Run ``func`` on the current App's pool (the default one outside an App)."""
+    return await current_pool.get().run(func, *args, **kwargs)
+
+
+async def call_sync_or_async(
+    func: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """Await ``func(*args, **kwargs)`` if it is async, else run it on the pool.
+
+    Example:
+        >>> await call_sync_or_async(handler, request, exc)
+    """
+    if is_async_callable(func):
+        return await func(*args, **kwargs)
+    return await run_in_threadpool(func, *args, **kwargs)
 
 
 _EXHAUSTED: Any = object()

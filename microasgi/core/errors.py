@@ -1,4 +1,9 @@
-"""The last line of defence: turn an unhandled exception into a 500.
+"""The error path, shared by HTTP and WebSocket: which exception handler
+answers an exception, how it is called, and the last line of defence.
+
+:func:`find_exception_handler` is the one lookup (the App's handlers for
+HTTP, the same handlers by class for WebSocket); :func:`call_exception_handler`
+the one call, sync or async.
 
 ``ServerErrorMiddleware`` sits outside every user middleware (and around
 every mounted app and every response that may fail before it starts). It
@@ -14,9 +19,11 @@ from __future__ import annotations
 import html
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
-from microasgi.core.exceptions import ClientDisconnect
+from microasgi.core.concurrency import call_sync_or_async
+from microasgi.core.exceptions import ClientDisconnect, HTTPException
 from microasgi.core.extensions import INFORMATIONAL, SERVER_ERRORS
 from microasgi.core.responses import HTMLResponse, PlainTextResponse, Response
 from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +34,37 @@ SERVER_ERROR = PlainTextResponse("Internal Server Error", status_code=500)
 
 # Builds the answer to an exception (and logs it): the App's handle_error.
 ErrorResponder = Callable[[Scope, Receive, Exception], Awaitable[Response]]
+# handler(request, exc) for HTTP, handler(websocket, exc) for WebSocket.
+ErrorHandler = Callable[[Any, Any], Any]
+
+
+def find_exception_handler(
+    exc: BaseException,
+    by_class: Mapping[type[BaseException], ErrorHandler],
+    by_status: Mapping[int, ErrorHandler],
+) -> ErrorHandler | None:
+    """The handler registered for ``exc``'s status code or class, if any.
+
+    An ``HTTPException`` is an answer, not an error: only a handler for its
+    status or for ``HTTPException`` (or a subclass) takes it, never one
+    for ``Exception``, which would turn every 404 into a 500. Any other
+    exception falls back to the handler for status 500.
+    """
+    if isinstance(exc, HTTPException) and exc.status_code in by_status:
+        return by_status[exc.status_code]
+    for cls in type(exc).__mro__:
+        if cls in by_class:
+            return by_class[cls]
+        if cls is HTTPException:
+            return None
+    return by_status.get(500)
+
+
+async def call_exception_handler(
+    handler: ErrorHandler, connection: Any, exc: Exception
+) -> Any:
+    """``handler(connection, exc)``, awaited or run on the thread pool."""
+    return await call_sync_or_async(handler, connection, exc)
 
 
 def error_response(exc: BaseException, debug: bool) -> Response:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from microasgi.core.types import Scope
 
 if TYPE_CHECKING:
-    from microasgi.core.app import App, ErrorHandler
+    from microasgi.core.app import App
+    from microasgi.core.errors import ErrorHandler
 
 OUTER_APPS = "microasgi.outer_apps"
 
