@@ -14,14 +14,11 @@ from _core_helpers import call
 
 from microasgi import (
     App,
-    BackgroundTask,
     PlainTextResponse,
     Request,
-    StreamingResponse,
 )
 from microasgi.core.concurrency import (
     ThreadPool,
-    current_pool,
     default_pool,
     iterate_in_threadpool,
     run_in_threadpool,
@@ -202,34 +199,6 @@ def counting_pool(app: App) -> list[str]:
     return names
 
 
-async def test_app_pool_runs_background_tasks() -> None:
-    app = App(thread_pool_size=2)
-    names = counting_pool(app)
-
-    def write_log() -> None:
-        pass
-
-    @app.get("/")
-    async def home(request: Request) -> Any:
-        return PlainTextResponse("ok", background=BackgroundTask(write_log))
-
-    assert (await call(app)).text == "ok"
-    assert names == ["write_log"]
-    assert default_pool.busy == 0
-
-
-async def test_app_pool_advances_sync_streams() -> None:
-    app = App(thread_pool_size=2)
-    names = counting_pool(app)
-
-    @app.get("/")
-    async def home(request: Request) -> Any:
-        return StreamingResponse(iter([b"a", b"b"]))
-
-    assert (await call(app)).body == b"ab"
-    assert names == ["_next_or_exhausted"] * 3
-
-
 async def test_app_pool_runs_sync_exception_handlers() -> None:
     app = App(thread_pool_size=2)
     names = counting_pool(app)
@@ -245,17 +214,3 @@ async def test_app_pool_runs_sync_exception_handlers() -> None:
 
     assert (await call(app)).status == 418
     assert names == ["teapot"]
-
-
-async def test_app_pool_is_current_only_while_the_app_runs() -> None:
-    app = App()
-    seen: list[ThreadPool] = []
-
-    @app.get("/")
-    async def home(request: Request) -> Any:
-        seen.append(current_pool.get())
-        return "ok"
-
-    await call(app)
-    assert seen == [app.thread_pool]
-    assert current_pool.get() is default_pool

@@ -15,7 +15,6 @@ from typing import Any, Protocol, TypeVar
 from microasgi.core.concurrency import (
     DEFAULT_THREAD_POOL_SIZE,
     ThreadPool,
-    current_pool,
 )
 from microasgi.core.datastructures import Limits, State
 from microasgi.core.drain import Drain
@@ -180,13 +179,7 @@ class App(Router):
             include_root_path(scope)  # one convention for every mount below
         if self._stack is None:
             self._stack = self.build_stack()
-        # This app's pool runs all its blocking work: handlers, background
-        # tasks, sync streams, file and upload I/O (see core/concurrency.py).
-        pool = current_pool.set(self.thread_pool)
-        try:
-            await self._stack(scope, receive, send)
-        finally:
-            current_pool.reset(pool)
+        await self._stack(scope, receive, send)
 
     def build_stack(self, watch: LayerWatcher | None = None) -> ASGIApp:
         """The middleware stack around :meth:`dispatch`, outermost last built.
@@ -433,7 +426,7 @@ class App(Router):
     async def _call_error_handler(
         self, handler: ErrorHandler, request: Request, exc: Exception
     ) -> Response:
-        result = await call_exception_handler(handler, request, exc)
+        result = await call_exception_handler(handler, self.thread_pool, request, exc)
         if isinstance(result, Response):
             return result
         return make_response(result, handler)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from microasgi.core.concurrency import call_sync_or_async
+from microasgi.core.concurrency import call_sync_or_async, default_pool
 
 logger = logging.getLogger("microasgi")
 
@@ -32,7 +32,7 @@ class BackgroundTask:
 
     async def __call__(self) -> None:
         try:
-            await call_sync_or_async(self.func, *self.args, **self.kwargs)
+            await call_sync_or_async(default_pool, self.func, *self.args, **self.kwargs)
         except Exception:
             name = getattr(self.func, "__qualname__", repr(self.func))
             logger.exception("background task %s failed", name)

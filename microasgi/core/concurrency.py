@@ -1,11 +1,9 @@
 """Running blocking code off the event loop, on a bounded thread pool.
 
-Plain ``def`` handlers, exception handlers and background tasks, sync
-iterators, file and upload I/O run here so that the event loop keeps serving
-other requests. There is one pool per ``App`` (``App(thread_pool_size=...)``
-bounds all of that work): the App makes its pool the current one for each
-request, and :func:`run_in_threadpool` runs on the current pool. Code that
-runs outside any App uses a shared default pool. Context variables are
+Plain ``def`` handlers and exception handlers run on the App's own pool
+(``App(thread_pool_size=...)``); background tasks, sync iterators, file and
+upload I/O on the shared default pool (:func:`run_in_threadpool`). Either
+way the event loop keeps serving other requests. Context variables are
 copied into the worker thread, so a value set by a middleware is visible in
 the handler.
 """
@@ -18,7 +16,6 @@ import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -85,31 +82,27 @@ class ThreadPool:
             self._executor = None
 
 
-default_pool = ThreadPool()  # for code that runs outside any App
-# The pool of the App serving the current request (App.__call__ sets it).
-current_pool: ContextVar[ThreadPool] = ContextVar(
-    "microasgi.thread_pool", default=default_pool
-)
+default_pool = ThreadPool()
 
 
 async def run_in_threadpool(
     func: Callable[P, T], *args: P.args, **kwargs: P.kwargs
 ) -> T:
-    """Run ``func`` on the current App's pool (the default one outside an App)."""
-    return await current_pool.get().run(func, *args, **kwargs)
+    """Run ``func`` on the shared default pool."""
+    return await default_pool.run(func, *args, **kwargs)
 
 
 async def call_sync_or_async(
-    func: Callable[..., Any], *args: Any, **kwargs: Any
+    pool: ThreadPool, func: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> Any:
-    """Await ``func(*args, **kwargs)`` if it is async, else run it on the pool.
+    """Await ``func(*args, **kwargs)`` if it is async, else run it on ``pool``.
 
     Example:
-        >>> await call_sync_or_async(handler, request, exc)
+        >>> await call_sync_or_async(app.thread_pool, handler, request, exc)
     """
     if is_async_callable(func):
         return await func(*args, **kwargs)
-    return await run_in_threadpool(func, *args, **kwargs)
+    return await pool.run(func, *args, **kwargs)
 
 
 _EXHAUSTED: Any = object()

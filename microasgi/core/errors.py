@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from microasgi.core.concurrency import call_sync_or_async
+from microasgi.core.concurrency import ThreadPool, call_sync_or_async
 from microasgi.core.exceptions import ClientDisconnect, HTTPException
 from microasgi.core.extensions import INFORMATIONAL, SERVER_ERRORS
 from microasgi.core.responses import HTMLResponse, PlainTextResponse, Response
@@ -61,10 +61,10 @@ def find_exception_handler(
 
 
 async def call_exception_handler(
-    handler: ErrorHandler, connection: Any, exc: Exception
+    handler: ErrorHandler, pool: ThreadPool, connection: Any, exc: Exception
 ) -> Any:
-    """``handler(connection, exc)``, awaited or run on the thread pool."""
-    return await call_sync_or_async(handler, connection, exc)
+    """``handler(connection, exc)``, awaited or run on the App's thread pool."""
+    return await call_sync_or_async(pool, handler, connection, exc)
 
 
 def error_response(exc: BaseException, debug: bool) -> Response:
@@ -113,12 +113,14 @@ class ServerErrorMiddleware:
             return
         response_started = False
 
-        async def send_and_track_start(message: Message) -> None:
+        # A plain function that returns send()'s awaitable: no coroutine of
+        # its own, since every request of every app passes through here.
+        def send_and_track_start(message: Message) -> Awaitable[None]:
             nonlocal response_started
             # Early hints come before the response: a 500 can still follow.
             if message["type"] not in INFORMATIONAL:
                 response_started = True
-            await send(message)
+            return send(message)
 
         try:
             await self.app(scope, receive, send_and_track_start)

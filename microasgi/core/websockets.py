@@ -335,7 +335,7 @@ async def _call_error_handler(app: Any, ws: WebSocket, exc: Exception) -> bool:
     handler = find_exception_handler(exc, app.exception_handlers, {})
     try:
         if handler is not None:
-            await call_exception_handler(handler, ws, exc)
+            await call_exception_handler(handler, app.thread_pool, ws, exc)
     except WebSocketDisconnect:
         pass
     except Exception:
