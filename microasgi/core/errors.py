@@ -20,13 +20,17 @@ import html
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from microasgi.core.concurrency import ThreadPool, call_sync_or_async
 from microasgi.core.exceptions import ClientDisconnect, HTTPException
 from microasgi.core.extensions import INFORMATIONAL, SERVER_ERRORS
 from microasgi.core.responses import HTMLResponse, PlainTextResponse, Response
 from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from microasgi.core.requests import Request
+    from microasgi.core.routing import Route
 
 logger = logging.getLogger("microasgi")
 
@@ -144,3 +148,27 @@ class ServerErrorMiddleware:
         )
         report_server_error(scope, exc)
         return error_response(exc, self.debug)
+
+
+def http_exception_response(exc: HTTPException) -> Response:
+    """The default response for an HTTPException: its detail as plain text."""
+    if exc.status_code < 200 or exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse(exc.detail, exc.status_code, exc.headers)
+
+
+def log_handler_error(
+    request: Request, exc: Exception, route: Route | None, status_code: int
+) -> None:
+    """Log an exception a handler raised: as an error only if it ended in a 5xx."""
+    if isinstance(exc, HTTPException):
+        return  # raised on purpose: the response says all there is to say
+    # A route's handler, or (from respond_to_error) a middleware or mounted app.
+    where = f"handler {route.name!r}" if route else "ASGI app"
+    if status_code >= 500:
+        logger.error("Exception in %s for %s %s", where, request.method,
+                     request.path, exc_info=exc)  # fmt: skip
+    else:
+        logger.debug("%s in %s for %s %s answered %d by its exception handler",
+                     type(exc).__name__, where, request.method, request.path,
+                     status_code)  # fmt: skip

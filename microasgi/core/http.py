@@ -124,6 +124,18 @@ def unquote_cookie(value: str) -> str:
     return _COOKIE_ESCAPE.sub(unescape, value[1:-1])
 
 
+def check_cookie(key: str, value: str) -> None:
+    """Refuse a cookie name that is not a token, or a value with unsafe characters."""
+    if not TOKEN_RE.fullmatch(key):
+        raise ValueError(f"invalid cookie name {key!r}: use letters, digits and -_")
+    if not _COOKIE_VALUE_RE.fullmatch(value):
+        raise ValueError(
+            f"invalid value for cookie {key!r}: {value!r}; cookie values may not "
+            "hold spaces, quotes, commas, semicolons, backslashes or control "
+            "characters - encode it first (e.g. urllib.parse.quote)"
+        )
+
+
 def set_cookie_header(
     key: str,
     value: str = "",
@@ -142,14 +154,7 @@ def set_cookie_header(
         >>> set_cookie_header("theme", "dark", max_age=60)
         'theme=dark; Max-Age=60; Path=/; SameSite=Lax'
     """
-    if not TOKEN_RE.fullmatch(key):
-        raise ValueError(f"invalid cookie name {key!r}: use letters, digits and -_")
-    if not _COOKIE_VALUE_RE.fullmatch(value):
-        raise ValueError(
-            f"invalid value for cookie {key!r}: {value!r}; cookie values may not "
-            "hold spaces, quotes, commas, semicolons, backslashes or control "
-            "characters - encode it first (e.g. urllib.parse.quote)"
-        )
+    check_cookie(key, value)
     parts = [f"{key}={value}"]
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
