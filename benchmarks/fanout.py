@@ -1,0 +1,316 @@
+"""Fan-out benchmark: 1,000 WebSocket subscribers on 2 workers, one Redis.
+
+    python -m benchmarks.fanout                # hub, broadcaster and none in turn
+    python -m benchmarks.fanout --quick        # few subscribers, short phases
+    python -m benchmarks.fanout --backends hub --subscribers 200 --rate 50
+
+One run starts a throwaway ``redis-server`` (or uses ``--redis URL``). For each
+backend in turn, two uvicorn processes of one worker each serve
+``benchmarks/apps/fanout_app.py`` on two ports, sharing that Redis: the same
+as ``--workers 2``, with the subscribers split exactly in half. One asyncio
+client (the ``websockets`` library, on uvloop) then:
+
+1. connects one subscriber to each worker and sends warm-up messages through,
+   then reads each worker's resident memory (``VmRSS``);
+2. connects the other subscribers, alternating between the workers, waits a
+   second and reads the memory again: the growth divided by the number of
+   subscribers is the **RSS per idle subscriber**;
+3. ``steady``: publishes at ``--rate`` messages/s for ``--duration`` seconds
+   through one ``/publish`` WebSocket on the first worker, every message to
+   every subscriber; then waits (at most ``--drain`` s) for the last ones;
+4. ``flood``: the same at ``--flood-rate``, more than a worker can deliver.
+
+Each message carries its sequence number and the moment it was sent, so every
+delivery gives a **publish-to-receive latency** (p50, p99) and is checked for
+order. **Delivered/s** is the number of deliveries over the time from the first
+publish to the last delivery. Gaps (messages a backend reports as lost) and
+missing messages are counted too: a backend that delivers fewer, or out of
+order, must not look fast. The ``none`` backend accepts subscribers and
+delivers nothing: the cost of the idle WebSocket itself, without pub/sub.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from . import report
+from .server import HOST, cpu_seconds, redis_server, uvicorn
+from .websocket_echo import run_client
+
+APP = "benchmarks.apps.fanout_app:create_app"
+BACKENDS = ["hub", "broadcaster", "none"]
+PADDING = "x" * 64
+CONNECT_BATCH = 50  # connections opened at once: stays far below the listen backlog
+
+
+@dataclass
+class Tally:
+    """What the subscribers received of one phase's messages."""
+
+    received: int = 0
+    gaps: int = 0
+    disorder: int = 0
+    latencies: list[float] = field(default_factory=list)
+    last_receive: float = 0.0
+
+
+@dataclass
+class Tallies:
+    """Tallies by phase name, and the phase now running (charged with gaps)."""
+
+    current: str = "warmup"
+    by_phase: defaultdict[str, Tally] = field(
+        default_factory=lambda: defaultdict(Tally)
+    )
+
+
+@dataclass
+class Phase:
+    """One phase's outcome, as reported."""
+
+    name: str
+    published: int
+    expected: int
+    received: int
+    gaps: int
+    disorder: int
+    delivered_per_second: float
+    p50_ms: float
+    p99_ms: float
+    server_cpu: float
+
+
+def rss_kib(pid: int) -> int:
+    """A process's resident memory now, in KiB, from /proc/PID/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+async def subscribe(url: str) -> tuple[ClientConnection, int]:
+    """Connect one subscriber; return it with the PID of the worker it reached."""
+    websocket = await connect(url, max_size=2**16)
+    hello = json.loads(await asyncio.wait_for(websocket.recv(), timeout=30))
+    return websocket, int(hello["pid"])
+
+
+async def subscribe_many(urls: list[str]) -> list[tuple[ClientConnection, int]]:
+    connected = []
+    for start in range(0, len(urls), CONNECT_BATCH):
+        batch = urls[start : start + CONNECT_BATCH]
+        connected += await asyncio.gather(*(subscribe(url) for url in batch))
+    return connected
+
+
+async def listen(websocket: ClientConnection, tallies: Tallies) -> None:
+    """Tally every message this subscriber receives, by phase."""
+    last: dict[str, int] = {}
+    try:
+        async for text in websocket:
+            now = time.monotonic()
+            assert isinstance(text, str)
+            if text.startswith("GAP"):
+                tallies.by_phase[tallies.current].gaps += 1
+                continue
+            phase, sequence, sent, _ = text.split(" ", 3)
+            tally = tallies.by_phase[phase]
+            if int(sequence) <= last.get(phase, -1):
+                tally.disorder += 1
+            last[phase] = int(sequence)
+            tally.received += 1
+            tally.latencies.append(now - float(sent))
+            tally.last_receive = now
+    except ConnectionClosed:
+        pass
+
+
+async def publish(url: str, phase: str, rate: float, count: int) -> float:
+    """Publish ``count`` messages at ``rate`` per second; return the start time."""
+    async with connect(url) as websocket:
+        start = time.monotonic()
+        for sequence in range(count):
+            delay = start + sequence / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await websocket.send(f"{phase} {sequence} {time.monotonic()!r} {PADDING}")
+        return start
+
+
+async def run_phase(
+    name: str,
+    rate: float,
+    args: argparse.Namespace,
+    ports: list[int],
+    pids: list[int],
+    tallies: Tallies,
+    subscribers: int,
+) -> Phase:
+    count = max(1, round(rate * args.duration))
+    expected = count * subscribers
+    tallies.current = name
+    tally = tallies.by_phase[name]
+    cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    start = await publish(f"ws://{HOST}:{ports[0]}/publish", name, rate, count)
+    deadline = time.monotonic() + args.drain
+    while tally.received + tally.gaps < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    elapsed = max(tally.last_receive - start, 1e-9)
+    cpu = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) / elapsed / len(pids)
+    quantiles = statistics.quantiles(tally.latencies or [0.0, 0.0], n=100)
+    return Phase(
+        name, count, expected, tally.received, tally.gaps, tally.disorder,
+        tally.received / elapsed, quantiles[49] * 1000, quantiles[98] * 1000, cpu,
+    )  # fmt: skip
+
+
+async def drive(
+    backend: str, ports: list[int], pids: list[int], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Connect the subscribers, measure memory, run the phases, disconnect."""
+    urls = [f"ws://{HOST}:{port}/subscribe" for port in ports]
+    tallies = Tallies()
+    connected = await subscribe_many(urls)  # one per worker
+    listeners = [asyncio.create_task(listen(ws, tallies)) for ws, _ in connected]
+    phases: list[Phase] = []
+    if backend != "none":
+        await run_phase("warmup", 50, args, ports, pids, tallies, len(connected))
+    rss_before = sum(rss_kib(pid) for pid in pids)
+    rest = [urls[index % len(urls)] for index in range(args.subscribers - len(urls))]
+    more = await subscribe_many(rest)
+    listeners += [asyncio.create_task(listen(ws, tallies)) for ws, _ in more]
+    connected += more
+    await asyncio.sleep(1.0)
+    rss_after = sum(rss_kib(pid) for pid in pids)
+    if backend != "none":
+        for name, rate in [("steady", args.rate), ("flood", args.flood_rate)]:
+            phase = await run_phase(
+                name, rate, args, ports, pids, tallies, len(connected)
+            )
+            phases.append(phase)
+    await asyncio.gather(*(ws.close() for ws, _ in connected))
+    await asyncio.gather(*listeners)
+    return {
+        "subscribers_per_worker": dict(Counter(pid for _, pid in connected)),
+        "rss_per_idle_subscriber_kib": (rss_after - rss_before) / len(more),
+        "phases": [vars(phase) for phase in phases],
+    }
+
+
+def measure(backend: str, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    env = {"FANOUT_BACKEND": backend, "FANOUT_REDIS": redis_url}
+    options = ["--factory", "--ws", args.ws]
+    with (
+        uvicorn(APP, *options, core=None, env=env) as (port_a, pid_a),
+        uvicorn(APP, *options, core=None, env=env) as (port_b, pid_b),
+    ):
+        result = run_client(drive(backend, [port_a, port_b], [pid_a, pid_b], args))
+    spread = " + ".join(str(n) for n in result["subscribers_per_worker"].values())
+    print(
+        f"  {backend}: {spread} subscribers, "
+        f"{result['rss_per_idle_subscriber_kib']:.1f} KiB RSS per idle subscriber"
+    )
+    return result
+
+
+def summarize(results: dict[str, dict[str, Any]]) -> None:
+    rows = []
+    for backend, result in results.items():
+        for phase in result["phases"]:
+            rows.append([
+                backend, phase["name"], f"{phase['delivered_per_second']:,.0f}",
+                f"{phase['p50_ms']:.1f}", f"{phase['p99_ms']:.1f}",
+                f"{phase['received']:,}/{phase['expected']:,}", str(phase["gaps"]),
+                str(phase["disorder"]), f"{phase['server_cpu']:.0%}",
+            ])  # fmt: skip
+    headers = ["backend", "phase", "delivered/s", "p50 ms", "p99 ms",
+               "received", "gaps", "out of order", "worker CPU"]  # fmt: skip
+    print(report.table(headers, rows))
+    baseline = results.get("none", {}).get("rss_per_idle_subscriber_kib")
+    memory = [
+        [
+            backend,
+            f"{result['rss_per_idle_subscriber_kib']:.1f}",
+            ""
+            if baseline is None
+            else f"{result['rss_per_idle_subscriber_kib'] - baseline:.1f}",
+        ]
+        for backend, result in results.items()
+    ]
+    headers = ["backend", "KiB RSS per idle subscriber", "KiB over none"]
+    print(report.table(headers, memory))
+    print(
+        "'none' is the idle WebSocket alone (server and framework, no pub/sub);\n"
+        "'KiB over none' is what the pub/sub itself adds per subscriber."
+    )
+    if {"hub", "broadcaster"} <= results.keys():
+        compare(results["hub"], results["broadcaster"])
+
+
+def compare(hub: dict[str, Any], broadcaster: dict[str, Any]) -> None:
+    """Print the hub's figures against broadcaster's, phase by phase."""
+    for ours, theirs in zip(hub["phases"], broadcaster["phases"], strict=True):
+        ratio = ours["delivered_per_second"] / max(theirs["delivered_per_second"], 1e-9)
+        print(
+            f"{ours['name']}: hub delivers {ratio:.2f}x broadcaster's messages/s; "
+            f"p99 {ours['p99_ms']:.1f} ms vs {theirs['p99_ms']:.1f} ms"
+        )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=20.0, help="steady messages/s")
+    parser.add_argument("--flood-rate", type=float, default=200.0, help="messages/s")
+    parser.add_argument("--duration", type=float, default=5.0, help="s per phase")
+    parser.add_argument("--drain", type=float, default=10.0, help="s to wait after")
+    parser.add_argument("--redis", metavar="URL", help="use this Redis, not a new one")
+    parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws")
+    parser.add_argument("--quick", action="store_true", help="small and short")
+    parser.add_argument("--json", metavar="PATH", help="also write results as JSON")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.subscribers, args.duration, args.drain = 20, 0.5, 5.0
+    if args.subscribers < 4:
+        parser.error("--subscribers must be at least 4")
+    return args
+
+
+def run_backends(redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    results = {}
+    for backend in args.backends.split(","):
+        if backend not in BACKENDS:
+            raise SystemExit(f"unknown backend {backend!r}; use {', '.join(BACKENDS)}")
+        results[backend] = measure(backend, redis_url, args)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    report.warn_if_busy()
+    if args.redis:
+        results = run_backends(args.redis, args)
+    else:
+        with redis_server() as redis_url:
+            results = run_backends(redis_url, args)
+    summarize(results)
+    if args.json:
+        environment = report.environment(["microasgi", "uvicorn"])
+        data = {"environment": environment, "settings": vars(args), "results": results}
+        report.write_json(args.json, data)
+
+
+if __name__ == "__main__":
+    main()
