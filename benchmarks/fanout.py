@@ -8,7 +8,9 @@ One run starts a throwaway ``redis-server`` (or uses ``--redis URL``). For each
 backend in turn, two uvicorn processes of one worker each serve
 ``benchmarks/apps/fanout_app.py`` on two ports, sharing that Redis: the same
 as ``--workers 2``, with the subscribers split exactly in half. One asyncio
-client (the ``websockets`` library, on uvloop) then:
+client process (the ``websockets`` library, on uvloop) plays the subscribers
+and a second one the publisher, so that keeping the pace never competes with
+reading. The client:
 
 1. connects one subscriber to each worker and sends warm-up messages through,
    then reads each worker's resident memory (``VmRSS``);
@@ -27,6 +29,7 @@ publish to the last delivery. Gaps (messages a backend reports as lost) and
 missing messages are counted too: a backend that delivers fewer, or out of
 order, must not look fast. The ``none`` backend accepts subscribers and
 delivers nothing: the cost of the idle WebSocket itself, without pub/sub.
+With ``--rounds N`` every figure is the median of N runs, in rotated order.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import json
 import statistics
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +92,10 @@ class Phase:
     delivered_per_second: float
     p50_ms: float
     p99_ms: float
-    server_cpu: float
+    published_per_second: float  # the pace the publisher kept
+    server_cpu: float  # the workers' mean share of one core
+    client_cpu: float  # this process's share of one core
+    deliveries_per_cpu_second: float | None  # None: too little CPU time to tell
 
 
 def rss_kib(pid: int) -> int:
@@ -136,8 +143,9 @@ async def listen(websocket: ClientConnection, tallies: Tallies) -> None:
         pass
 
 
-async def publish(url: str, phase: str, rate: float, count: int) -> float:
-    """Publish ``count`` messages at ``rate`` per second; return the start time."""
+async def publish(url: str, phase: str, rate: float, count: int) -> tuple[float, float]:
+    """Publish ``count`` messages at ``rate`` per second; return when publishing
+    started and when it ended."""
     async with connect(url) as websocket:
         start = time.monotonic()
         for sequence in range(count):
@@ -145,15 +153,29 @@ async def publish(url: str, phase: str, rate: float, count: int) -> float:
             if delay > 0:
                 await asyncio.sleep(delay)
             await websocket.send(f"{phase} {sequence} {time.monotonic()!r} {PADDING}")
-        return start
+        return start, time.monotonic()
+
+
+def publish_here(url: str, phase: str, rate: float, count: int) -> tuple[float, float]:
+    """``publish`` in the publisher process, so that keeping the pace never
+    competes with the subscribers' reading (both read one monotonic clock)."""
+    return asyncio.run(publish(url, phase, rate, count))
+
+
+@dataclass
+class Workers:
+    """The two server processes under test, and the publisher process."""
+
+    ports: list[int]
+    pids: list[int]
+    publisher: ProcessPoolExecutor
 
 
 async def run_phase(
     name: str,
     rate: float,
     args: argparse.Namespace,
-    ports: list[int],
-    pids: list[int],
+    workers: Workers,
     tallies: Tallies,
     subscribers: int,
 ) -> Phase:
@@ -161,44 +183,52 @@ async def run_phase(
     expected = count * subscribers
     tallies.current = name
     tally = tallies.by_phase[name]
-    cpu_before = sum(cpu_seconds(pid) for pid in pids)
-    start = await publish(f"ws://{HOST}:{ports[0]}/publish", name, rate, count)
+    cpu_before = sum(cpu_seconds(pid) for pid in workers.pids)
+    client_before = time.process_time()
+    url = f"ws://{HOST}:{workers.ports[0]}/publish"
+    start, finished = await asyncio.get_running_loop().run_in_executor(
+        workers.publisher, publish_here, url, name, rate, count
+    )
     deadline = time.monotonic() + args.drain
     while tally.received + tally.gaps < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     elapsed = max(tally.last_receive - start, 1e-9)
-    cpu = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) / elapsed / len(pids)
+    worker_seconds = sum(cpu_seconds(pid) for pid in workers.pids) - cpu_before
+    client_cpu = (time.process_time() - client_before) / elapsed
+    # /proc counts CPU time in clock ticks (10 ms): too coarse for short phases.
+    per_cpu_second = tally.received / worker_seconds if worker_seconds > 0.5 else None
     quantiles = statistics.quantiles(tally.latencies or [0.0, 0.0], n=100)
     return Phase(
         name, count, expected, tally.received, tally.gaps, tally.disorder,
-        tally.received / elapsed, quantiles[49] * 1000, quantiles[98] * 1000, cpu,
+        tally.received / elapsed, quantiles[49] * 1000, quantiles[98] * 1000,
+        count / max(finished - start, 1e-9),
+        worker_seconds / elapsed / len(workers.pids), client_cpu, per_cpu_second,
     )  # fmt: skip
 
 
 async def drive(
-    backend: str, ports: list[int], pids: list[int], args: argparse.Namespace
+    backend: str, workers: Workers, args: argparse.Namespace
 ) -> dict[str, Any]:
     """Connect the subscribers, measure memory, run the phases, disconnect."""
-    urls = [f"ws://{HOST}:{port}/subscribe" for port in ports]
+    urls = [f"ws://{HOST}:{port}/subscribe" for port in workers.ports]
     tallies = Tallies()
     connected = await subscribe_many(urls)  # one per worker
     listeners = [asyncio.create_task(listen(ws, tallies)) for ws, _ in connected]
     phases: list[Phase] = []
     if backend != "none":
-        await run_phase("warmup", 50, args, ports, pids, tallies, len(connected))
-    rss_before = sum(rss_kib(pid) for pid in pids)
+        await run_phase("warmup", 50, args, workers, tallies, len(connected))
+    rss_before = sum(rss_kib(pid) for pid in workers.pids)
     rest = [urls[index % len(urls)] for index in range(args.subscribers - len(urls))]
     more = await subscribe_many(rest)
     listeners += [asyncio.create_task(listen(ws, tallies)) for ws, _ in more]
     connected += more
     await asyncio.sleep(1.0)
-    rss_after = sum(rss_kib(pid) for pid in pids)
+    rss_after = sum(rss_kib(pid) for pid in workers.pids)
     if backend != "none":
         for name, rate in [("steady", args.rate), ("flood", args.flood_rate)]:
-            phase = await run_phase(
-                name, rate, args, ports, pids, tallies, len(connected)
+            phases.append(
+                await run_phase(name, rate, args, workers, tallies, len(connected))
             )
-            phases.append(phase)
     await asyncio.gather(*(ws.close() for ws, _ in connected))
     await asyncio.gather(*listeners)
     return {
@@ -208,14 +238,20 @@ async def drive(
     }
 
 
-def measure(backend: str, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
+def measure(
+    backend: str,
+    redis_url: str,
+    publisher: ProcessPoolExecutor,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
     env = {"FANOUT_BACKEND": backend, "FANOUT_REDIS": redis_url}
     options = ["--factory", "--ws", args.ws]
     with (
         uvicorn(APP, *options, core=None, env=env) as (port_a, pid_a),
         uvicorn(APP, *options, core=None, env=env) as (port_b, pid_b),
     ):
-        result = run_client(drive(backend, [port_a, port_b], [pid_a, pid_b], args))
+        workers = Workers([port_a, port_b], [pid_a, pid_b], publisher)
+        result = run_client(drive(backend, workers, args))
     spread = " + ".join(str(n) for n in result["subscribers_per_worker"].values())
     print(
         f"  {backend}: {spread} subscribers, "
@@ -224,19 +260,55 @@ def measure(backend: str, redis_url: str, args: argparse.Namespace) -> dict[str,
     return result
 
 
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result whose every figure is the median of the rounds' figures."""
+
+    def median_of(values: list[Any]) -> Any:
+        if all(isinstance(value, int) for value in values):
+            return statistics.median_low(values)  # counts stay whole
+        if all(isinstance(value, (int, float)) for value in values):
+            return statistics.median(values)
+        return values[0]  # names, and figures missing in some round
+
+    phases = [
+        {key: median_of([phase[key] for phase in same]) for key in same[0]}
+        for same in zip(*(run["phases"] for run in runs), strict=True)
+    ]
+    return {
+        "subscribers_per_worker": runs[0]["subscribers_per_worker"],
+        "rss_per_idle_subscriber_kib": statistics.median(
+            run["rss_per_idle_subscriber_kib"] for run in runs
+        ),
+        "phases": phases,
+        "rounds": len(runs),
+    }
+
+
+def figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
 def summarize(results: dict[str, dict[str, Any]]) -> None:
     rows = []
     for backend, result in results.items():
         for phase in result["phases"]:
             rows.append([
-                backend, phase["name"], f"{phase['delivered_per_second']:,.0f}",
+                backend, phase["name"], f"{phase['published_per_second']:,.0f}",
+                f"{phase['delivered_per_second']:,.0f}",
                 f"{phase['p50_ms']:.1f}", f"{phase['p99_ms']:.1f}",
                 f"{phase['received']:,}/{phase['expected']:,}", str(phase["gaps"]),
                 str(phase["disorder"]), f"{phase['server_cpu']:.0%}",
+                figure(phase["deliveries_per_cpu_second"]),
+                f"{phase['client_cpu']:.0%}",
             ])  # fmt: skip
-    headers = ["backend", "phase", "delivered/s", "p50 ms", "p99 ms",
-               "received", "gaps", "out of order", "worker CPU"]  # fmt: skip
+    headers = ["backend", "phase", "published/s", "delivered/s", "p50 ms",
+               "p99 ms", "received", "gaps", "out of order", "worker CPU",
+               "per worker CPU-s", "client CPU"]  # fmt: skip
     print(report.table(headers, rows))
+    print(
+        "Client CPU near 100% means the client was the limit; then compare\n"
+        "deliveries per worker CPU-second, the workers' own cost per message."
+    )
     baseline = results.get("none", {}).get("rss_per_idle_subscriber_kib")
     memory = [
         [
@@ -262,8 +334,18 @@ def compare(hub: dict[str, Any], broadcaster: dict[str, Any]) -> None:
     """Print the hub's figures against broadcaster's, phase by phase."""
     for ours, theirs in zip(hub["phases"], broadcaster["phases"], strict=True):
         ratio = ours["delivered_per_second"] / max(theirs["delivered_per_second"], 1e-9)
+        ours_cost, theirs_cost = (
+            ours["deliveries_per_cpu_second"],
+            theirs["deliveries_per_cpu_second"],
+        )
+        cost = (
+            "-"
+            if not (ours_cost and theirs_cost)
+            else f"{ours_cost / theirs_cost:.2f}x"
+        )
         print(
-            f"{ours['name']}: hub delivers {ratio:.2f}x broadcaster's messages/s; "
+            f"{ours['name']}: hub delivers {ratio:.2f}x broadcaster's messages/s "
+            f"({cost} per worker CPU-second); "
             f"p99 {ours['p99_ms']:.1f} ms vs {theirs['p99_ms']:.1f} ms"
         )
 
@@ -278,6 +360,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=10.0, help="s to wait after")
     parser.add_argument("--redis", metavar="URL", help="use this Redis, not a new one")
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws")
+    parser.add_argument("--rounds", type=int, default=1, help="medians over rounds")
     parser.add_argument("--quick", action="store_true", help="small and short")
     parser.add_argument("--json", metavar="PATH", help="also write results as JSON")
     args = parser.parse_args(argv)
@@ -289,12 +372,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_backends(redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    results = {}
-    for backend in args.backends.split(","):
+    """Every backend, ``--rounds`` times in rotated order; medians per backend."""
+    backends = args.backends.split(",")
+    for backend in backends:
         if backend not in BACKENDS:
             raise SystemExit(f"unknown backend {backend!r}; use {', '.join(BACKENDS)}")
-        results[backend] = measure(backend, redis_url, args)
-    return results
+    runs: dict[str, list[dict[str, Any]]] = {backend: [] for backend in backends}
+    with ProcessPoolExecutor(max_workers=1) as publisher:
+        for round_ in range(args.rounds):
+            shift = round_ % len(backends)
+            for backend in backends[shift:] + backends[:shift]:
+                runs[backend].append(measure(backend, redis_url, publisher, args))
+    return {backend: median_run(results) for backend, results in runs.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
