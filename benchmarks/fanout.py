@@ -353,7 +353,7 @@ def compare(hub: dict[str, Any], broadcaster: dict[str, Any]) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default=",".join(BACKENDS))
-    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--subscribers", type=int, help="1,000 (20 with --quick)")
     parser.add_argument("--rate", type=float, default=20.0, help="steady messages/s")
     parser.add_argument("--flood-rate", type=float, default=200.0, help="messages/s")
     parser.add_argument("--duration", type=float, default=5.0, help="s per phase")
@@ -365,7 +365,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="PATH", help="also write results as JSON")
     args = parser.parse_args(argv)
     if args.quick:
-        args.subscribers, args.duration, args.drain = 20, 0.5, 5.0
+        args.duration, args.drain = 0.5, 5.0
+    if args.subscribers is None:
+        args.subscribers = 20 if args.quick else 1000
     if args.subscribers < 4:
         parser.error("--subscribers must be at least 4")
     return args
