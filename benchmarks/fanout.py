@@ -398,7 +398,9 @@ def main(argv: list[str] | None = None) -> None:
             results = run_backends(redis_url, args)
     summarize(results)
     if args.json:
-        environment = report.environment(["microasgi", "uvicorn"])
+        environment = report.environment(
+            ["microasgi", "uvicorn", "broadcaster", "redis"]
+        )
         data = {"environment": environment, "settings": vars(args), "results": results}
         report.write_json(args.json, data)
 
