@@ -3,7 +3,7 @@
 Read the package in this order: ``types`` (the ASGI vocabulary),
 ``datastructures``, ``requests``, ``responses``, ``paths`` and ``routing``,
 then ``app``; the batteries (``websockets``, ``sse``, ``forms``,
-``staticfiles``, ``templating``, ``wsgi``) and tools (``testclient``,
+``staticfiles``, ``templating``, ``wsgi``, ``hub``) and tools (``testclient``,
 ``validate``, ``cli``) each own one idea.
 """
 
@@ -27,6 +27,7 @@ from microasgi.routing import Router
 
 if TYPE_CHECKING:
     from microasgi.fileresponse import FileResponse
+    from microasgi.hub import Gap, Hub, HubUnavailable, Message
     from microasgi.sse import EventSourceResponse, ServerSentEvent
     from microasgi.staticfiles import StaticFiles
     from microasgi.templating import Templates
@@ -44,9 +45,13 @@ __all__ = [
     "EventSourceResponse",
     "FileResponse",
     "FormData",
+    "Gap",
     "HTMLResponse",
     "HTTPException",
+    "Hub",
+    "HubUnavailable",
     "JSONResponse",
+    "Message",
     "PlainTextResponse",
     "RedirectResponse",
     "Request",
@@ -69,6 +74,10 @@ _LAZY = {
     "EventSourceResponse": "microasgi.sse",
     "FileResponse": "microasgi.fileresponse",
     "FormData": "microasgi.uploads",
+    "Gap": "microasgi.hub",
+    "Hub": "microasgi.hub",
+    "HubUnavailable": "microasgi.hub",
+    "Message": "microasgi.hub",
     "ServerSentEvent": "microasgi.sse",
     "StaticFiles": "microasgi.staticfiles",
     "Templates": "microasgi.templating",

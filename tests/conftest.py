@@ -17,3 +17,12 @@ if os.environ.get("CI"):
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def redis_server(tmp_path):  # type: ignore[no-untyped-def]
+    """A real redis-server on a free port, stopped by its PID afterwards."""
+    from redis_server import RedisServer
+
+    with RedisServer.started(tmp_path) as server:
+        yield server

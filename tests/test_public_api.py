@@ -18,9 +18,13 @@ DOCUMENTED_NAMES = {
     "EventSourceResponse",
     "FileResponse",
     "FormData",
+    "Gap",
     "HTMLResponse",
     "HTTPException",
+    "Hub",
+    "HubUnavailable",
     "JSONResponse",
+    "Message",
     "PlainTextResponse",
     "RedirectResponse",
     "Request",
@@ -37,7 +41,7 @@ DOCUMENTED_NAMES = {
     "WebSocketDisconnect",
 }
 
-HEAVY_MODULES = ["uvicorn", "python_multipart", "multipart", "jinja2", "httpx"]
+HEAVY_MODULES = ["uvicorn", "python_multipart", "multipart", "jinja2", "httpx", "redis"]
 
 
 def test_public_api_all_equals_documented_names() -> None:

@@ -1,0 +1,121 @@
+"""A real ``redis-server`` for the hub's tests, on a free 127.0.0.1 port.
+
+    with RedisServer.started(tmp_path) as redis:
+        hub = Hub(redis.url)
+        ...
+        redis.kill()      # SIGKILL, as a crash would
+        redis.start()     # the same port again, empty (no persistence)
+
+The server runs in a temporary folder with persistence off, and is always
+stopped by its own PID. Without ``redis-server`` the tests skip, except in
+CI, where its absence is a failure (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+class RedisServer:
+    """One redis-server process that tests can kill and start again."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    @classmethod
+    @contextlib.contextmanager
+    def started(cls, folder: Path) -> Iterator[RedisServer]:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            message = "redis-server is not installed (Debian package redis-server)"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        server = cls(folder, free_port())
+        try:
+            server.start()
+            yield server
+        finally:
+            server.stop()
+
+    def start(self) -> None:
+        """Start the server (again) on its port and wait until it answers PING."""
+        log = (self.folder / "redis.log").open("ab")
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", HOST,
+             "--save", "", "--appendonly", "no", "--dir", str(self.folder),
+             "--protected-mode", "no"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.ping():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited: {self.log()}")
+            time.sleep(0.02)
+        raise TimeoutError(f"redis-server did not answer in {START_TIMEOUT}s")
+
+    def ping(self) -> bool:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection((HOST, self.port), timeout=0.5) as connection,
+        ):
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+        return False
+
+    def command(self, *words: str) -> bytes:
+        """Send one inline command and return the raw reply (for CLIENT KILL...)."""
+        with socket.create_connection((HOST, self.port), timeout=2) as connection:
+            connection.sendall(" ".join(words).encode() + b"\r\n")
+            return connection.recv(65536)
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would: nothing is saved."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self) -> None:
+        """SIGTERM the server by its PID and wait for it (SIGKILL if it hangs)."""
+        self._signal(signal.SIGTERM)
+
+    def _signal(self, signum: int) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        os.kill(process.pid, signum)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def log(self) -> str:
+        path = self.folder / "redis.log"
+        return path.read_text(errors="replace") if path.exists() else ""
