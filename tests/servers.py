@@ -161,13 +161,17 @@ def environment(app_file: Path, extra: dict[str, str] | None) -> dict[str, str]:
 
 
 def start(
-    name: str, app_file: Path = RELIABILITY_APP, env: dict[str, str] | None = None
+    name: str,
+    app_file: Path = RELIABILITY_APP,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Server:
-    """Start a server process (without waiting for it to answer)."""
+    """Start a server process (without waiting for it to answer), on ``port``
+    or a free one."""
     kind = KINDS[name]
     if not kind.installed:
         pytest.skip(f"{kind.module} is not installed")
-    port = free_port()
+    port = port or free_port()
     handle, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
     try:
         process = subprocess.Popen(
