@@ -8,6 +8,7 @@ missing. Set ``UPDATE_SCREENSHOTS=1`` to refresh ``docs/img/chat.png``.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -347,6 +348,36 @@ def test_example_chat_closing_a_tab_tells_the_room(
     expect(ada.locator("#log")).to_contain_text("bob joined garden")
     bob.close()
     expect(last_line(ada)).to_have_text(re.compile(r"system: bob left"))
+
+
+def fill_room(url: str, room: str, count: int) -> None:
+    """Say ``count`` lines in ``room`` and wait until the room has them all."""
+    from websockets.sync.client import connect
+
+    ws_url = f"{url.replace('http', 'ws')}/ws/{room}?name=filler"
+    with connect(ws_url, open_timeout=5, close_timeout=5) as ws:
+        for number in range(count):
+            ws.send(f"line {number}")
+        while json.loads(ws.recv(timeout=5)).get("text") != f"line {count - 1}":
+            pass
+
+
+def test_example_chat_page_says_when_older_messages_are_gone(
+    chat_server: str, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    fill_room(chat_server, "attic", 120)
+    ada = join(browser, chat_server, "ada", "attic")  # the room keeps 100
+    expect(last_line(ada)).to_have_text("system: ada joined attic")
+    expect(ada.locator("#log li").first).to_have_text(
+        "Older messages are no longer kept."
+    )
+    expect(ada.locator("#log li.notice")).to_have_count(1)
+    # The oldest held: line 20, or 21 if "filler left" came in before ada did.
+    expect(ada.locator("#log li").nth(1)).to_have_text(
+        re.compile(r"filler: line 2[01]$")
+    )
 
 
 def test_example_chat_browsers_on_two_workers_hear_each_other(
