@@ -18,6 +18,7 @@ from microasgi.concurrency import (
     is_async_callable,
 )
 from microasgi.datastructures import Limits, State
+from microasgi.drain import Drain
 from microasgi.exceptions import ClientDisconnect, HTTPException
 from microasgi.lifespan import Hook, Lifespan, LifespanFactory
 from microasgi.middleware.errors import ServerErrorMiddleware, error_response
@@ -87,6 +88,7 @@ class App(Router):
             max_part_header_size,
         )
         self.lifespan = Lifespan(self, lifespan)
+        self.drain = Drain()  # ends WebSockets and event streams on shutdown
         self.user_middleware: list[Middleware] = [
             item if isinstance(item, tuple) else (item, {}) for item in middleware
         ]

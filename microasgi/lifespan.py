@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from microasgi.concurrency import is_async_callable
+from microasgi.drain import drain_of
 from microasgi.types import Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
@@ -40,6 +41,8 @@ class Lifespan:
                 return
             await send({"type": "lifespan.startup.complete"})
             await receive()  # lifespan.shutdown
+            if (drain := drain_of(scope)) is not None:
+                drain.start()  # if the server's signal has not started it yet
             failure = await _failure_of(self._shutdown(stack), "shutdown")
             if failure is not None:
                 await send({"type": "lifespan.shutdown.failed", "message": failure})
@@ -51,6 +54,9 @@ class Lifespan:
         await _run_hooks(self.on_shutdown)
 
     async def _startup(self, scope: Scope, stack: contextlib.AsyncExitStack) -> None:
+        if (drain := drain_of(scope)) is not None:
+            drain.reset()
+            drain.listen_for_signals()
         await _run_hooks(self.on_startup)
         if self.factory is None:
             return

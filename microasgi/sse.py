@@ -25,9 +25,12 @@ from contextlib import aclosing
 from typing import Any
 
 from microasgi.background import BackgroundTask, BackgroundTasks
+from microasgi.drain import drain_of
 from microasgi.responses import Content, StreamingResponse, encode_json
+from microasgi.types import Receive, Scope, Send
 
 PING = b": ping\n\n"
+RECONNECT_MS = 1000  # the retry: hint sent when the server ends a stream on purpose
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the three line endings the spec allows
 
 
@@ -130,23 +133,31 @@ class EventSourceResponse(StreamingResponse):
         stream_headers.update({k.lower(): v for k, v in (headers or {}).items()})
         super().__init__(content, status_code, stream_headers, background=background)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._drain = drain_of(scope)  # per request, like the response itself
+        await super().__call__(scope, receive, send)
+
     async def _chunks(self) -> AsyncIterator[Content]:
         items = super()._chunks()
-        if self.ping_interval is None:
+        drain = getattr(self, "_drain", None)
+        if self.ping_interval is None and drain is None:
             async for item in items:
                 yield encode_event(item)
             return
-        # aclosing: if this generator is closed early, the ping wrapper is
+        stop = None if drain is None else drain.started()
+        # aclosing: if this generator is closed early, the framing wrapper is
         # closed at once too, which ends its pending read of the iterator.
-        async with aclosing(_with_pings(items, self.ping_interval)) as chunks:
+        async with aclosing(_framed(items, self.ping_interval, stop)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
 
-async def _with_pings(
-    items: AsyncIterator[Any], interval: float
+async def _framed(
+    items: AsyncIterator[Any], interval: float | None, stop: asyncio.Future[None] | None
 ) -> AsyncGenerator[bytes, None]:
-    """Frame items as events; yield ``PING`` whenever ``interval`` passes without one.
+    """Frame items as events, with a ``PING`` whenever ``interval`` passes
+    without one, until the items end or ``stop`` is done (the server is
+    shutting down): then a ``retry:`` hint tells the browser to come back.
 
     The next item is awaited in its own task so that waiting can time out
     without cancelling it: the item still arrives after the ping.
@@ -156,16 +167,20 @@ async def _with_pings(
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(anext(items))
-            done, _ = await asyncio.wait((pending,), timeout=interval)
-            if not done:
-                yield PING
-                continue
-            try:
-                item = pending.result()
-            except StopAsyncIteration:
+            waiting = (pending,) if stop is None else (pending, stop)
+            await asyncio.wait(waiting, timeout=interval, return_when="FIRST_COMPLETED")
+            if pending.done():
+                try:
+                    item = pending.result()
+                except StopAsyncIteration:
+                    return
+                pending = None
+                yield encode_event(item)
+            elif stop is not None and stop.done():
+                yield ServerSentEvent(retry=RECONNECT_MS).encode()
                 return
-            pending = None
-            yield encode_event(item)
+            else:
+                yield PING
     finally:
         if pending is not None and not pending.done():
             pending.cancel()

@@ -16,6 +16,7 @@ reason saying what was wrong, so an ``iter_*`` loop simply ends.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
 import logging
@@ -278,7 +279,8 @@ async def run_websocket_handler(
     if not await ws.receive_connect():
         return  # the client left before we could answer
     try:
-        await route.endpoint(ws, **scope.get("path_params", {}))
+        handler = route.endpoint(ws, **scope.get("path_params", {}))
+        await _until_drained(handler, ws, getattr(app, "drain", None))
     except WebSocketDisconnect:
         pass  # the client left (or sent a bad frame): nothing more to say
     except HTTPException as exc:
@@ -294,6 +296,30 @@ async def run_websocket_handler(
             await ws.deny(500, b"Internal Server Error")
         await ws.close(1011)
     await ws.close()  # refuses with 403 if the handler never accepted
+
+
+async def _until_drained(handler: Awaitable[None], ws: WebSocket, drain: Any) -> None:
+    """Run ``handler``; if the server starts shutting down, stop it and close 1012.
+
+    The handler runs as its own task so that it can be cancelled (its
+    ``finally`` blocks and ``async with`` exits run) while this one goes on
+    to close the connection with "service restart": the client reconnects
+    to a live worker.
+    """
+    if drain is None:
+        await handler
+        return
+    task = asyncio.ensure_future(handler)
+    try:
+        await asyncio.wait((task, drain.started()), return_when="FIRST_COMPLETED")
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.wait((task,))
+    if task.cancelled() and drain.draining:
+        await ws.close(1012, "server restart")
+        return
+    task.result()  # the handler's own outcome, error or not
 
 
 async def _call_error_handler(app: Any, ws: WebSocket, exc: Exception) -> None:

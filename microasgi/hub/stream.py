@@ -13,13 +13,11 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from microasgi.hub.events import RESET, Message, parse_id
-from microasgi.sse import EventSourceResponse, ServerSentEvent
+from microasgi.sse import RECONNECT_MS, EventSourceResponse, ServerSentEvent
 
 if TYPE_CHECKING:
     from microasgi.hub.hub import Hub
     from microasgi.requests import Request
-
-RECONNECT_MS = 1000  # the retry: hint sent when the stream ends on purpose
 
 
 def hub_event_stream(
