@@ -15,19 +15,19 @@ from typing import Any
 import httpx
 from servers import Server, serve_all
 
-APP = Path(__file__).parent / "apps" / "hub_relay_app.py"
+APP = Path(__file__).parent / "apps" / "hub_app.py"
 CLIENTS_PER_SERVER = 50
 MESSAGES = 60
 TIMEOUT = 60.0
 
 
-async def subscriber(server: Server, channel: str) -> tuple[Any, int]:
-    """A WebSocket subscribed to ``channel``, and the PID of its server."""
+async def subscriber(server: Server, room: str) -> tuple[Any, int]:
+    """A WebSocket subscribed to ``room``, and the PID of its server."""
     from websockets.asyncio.client import connect
 
-    websocket = await connect(f"{server.ws_url}/subscribe/{channel}")
+    websocket = await connect(f"{server.ws_url}/ws/{room}", proxy=None)
     hello = json.loads(await websocket.recv())
-    return websocket, hello["pid"]
+    return websocket, hello["ready"]
 
 
 async def receive(websocket: Any, count: int) -> list[dict[str, Any]]:
@@ -49,9 +49,7 @@ async def fan_out(servers: list[Server]) -> None:
     async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
         for number in range(MESSAGES):
             server = servers[number % 2]  # alternate: both publish into one order
-            response = await client.post(
-                f"{server.url}/publish/news", json={"n": number}
-            )
+            response = await client.post(f"{server.url}/rooms/news", json={"n": number})
             assert response.status_code == 200, response.text
             published.append(response.json()["id"])
     expected = [{"id": id_, "data": {"n": n}} for n, id_ in enumerate(published)]
