@@ -1,7 +1,7 @@
 """A live clock over Server-Sent Events.
 
-Run it with ``uvicorn clock_sse:app`` from this folder (or
-``python clock_sse.py``) and open http://127.0.0.1:8000/: the page's
+Serve it with `uvicorn examples.clock_sse:app` (or
+`python examples/clock_sse.py`) and open http://127.0.0.1:8000/: the page's
 ``EventSource`` receives a ``tick`` event every second and shows the time.
 If the connection drops, the browser reconnects by itself.
 """

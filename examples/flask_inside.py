@@ -1,5 +1,8 @@
-"""A Flask app living inside microasgi: `python examples/flask_inside.py`, then
-open http://127.0.0.1:8000/ and http://127.0.0.1:8000/legacy/."""
+"""A Flask app living inside microasgi.
+
+Serve it with `uvicorn examples.flask_inside:app` (or
+`python examples/flask_inside.py`), then open http://127.0.0.1:8000/ and
+http://127.0.0.1:8000/legacy/."""
 
 from flask import Flask, url_for
 

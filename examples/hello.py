@@ -1,5 +1,8 @@
-"""Hello, World with microasgi: `python examples/hello.py`, then open
-http://127.0.0.1:8000."""
+"""Hello, World with microasgi.
+
+Serve it with `uvicorn examples.hello:app` (or `python examples/hello.py`,
+which calls `app.run()`), then open http://127.0.0.1:8000.
+"""
 
 from microasgi import App
 

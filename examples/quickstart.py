@@ -1,4 +1,8 @@
-"""Run `python examples/quickstart.py`, then open http://127.0.0.1:8000."""
+"""A first app: a text route and a JSON route with a path parameter.
+
+Serve it with `uvicorn examples.quickstart:app` (or
+`python examples/quickstart.py`), then open http://127.0.0.1:8000.
+"""
 
 from microasgi import App
 

@@ -2,12 +2,13 @@
 in a shared store counts for all of them.
 
 Serve it with `uvicorn examples.scaling_howto:app --workers 4`, then run
-`curl localhost:8000/hits` a few times and compare the two numbers.
+`curl localhost:8000/hits` a few times and compare the two numbers. The
+shared count is kept next to this file, in examples/scaling_howto.db; delete
+that file to start counting from zero again.
 """
 
 import os
 import sqlite3
-import tempfile
 from contextlib import closing
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from microasgi import App
 
 app = App()
 app.state.hits_in_memory = 0  # each worker process has its own copy
-app.state.shared_db = Path(tempfile.gettempdir()) / "microasgi-hits.db"
+app.state.shared_db = Path(__file__).with_suffix(".db")  # the example's own state
 
 
 def count_shared_hit(path):

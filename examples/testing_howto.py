@@ -121,4 +121,14 @@ async def test_echo_with_the_async_client():
     assert response.json() == {"async": True}
 
 
+@pytest.mark.anyio
+async def test_shout_with_the_async_client():
+    async with (
+        AsyncTestClient(app) as client,
+        client.websocket_connect("/shout") as ws,
+    ):
+        await ws.send_text("hello")
+        assert await ws.receive_text() == "HELLO"
+
+
 # --8<-- [end:async]

@@ -1,6 +1,9 @@
-"""Uploading files: `python examples/upload.py`, then open http://127.0.0.1:8000.
+"""Uploading files: a page whose form posts files, a handler that lists them.
 
-The page's form posts files as multipart/form-data; the handler lists what
+Serve it with `uvicorn examples.upload:app` (or `python examples/upload.py`),
+then open http://127.0.0.1:8000.
+
+The form posts the files as multipart/form-data; the handler lists what
 arrived. A filename is whatever the client sent: escape it before showing it,
 and never use it as a path on the server.
 """

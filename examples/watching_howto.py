@@ -4,17 +4,19 @@ conversation of one request.
 
 Trace them with `microasgi trace examples.watching_howto:broken GET /`,
 `microasgi trace examples.watching_howto:app --ws /echo --send hi` and
-`microasgi trace examples.watching_howto:app /slow`; run the test with
+`microasgi trace examples.watching_howto:app /slow`; run the tests with
 `python -m pytest -s examples/watching_howto.py`.
 """
 
 import time
+from pathlib import Path
 
 from microasgi import App
 
 # isort: split
 # --8<-- [start:test-imports]
 from examples.hello import app as hello_app
+from microasgi.replay import assert_replays
 from microasgi.testclient import TestClient
 from microasgi.trace import format_conversation
 
@@ -63,3 +65,14 @@ def test_hello_answers_hello_world():
 
 
 # --8<-- [end:test]
+
+
+# --8<-- [start:replay]
+RECORDED = Path(__file__).parent / "conversations"
+
+
+def test_hello_still_answers_as_recorded():
+    assert_replays(hello_app, RECORDED / "hello.json")
+
+
+# --8<-- [end:replay]

@@ -20,11 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-import anyio
-import httpx
-from anyio.from_thread import BlockingPortal
+from microasgi.extras import missing_package
+
+try:
+    import anyio
+    import httpx
+    from anyio.from_thread import BlockingPortal
+except ModuleNotFoundError as exc:
+    raise missing_package(exc) from None
 
 from microasgi.conversation import Conversation
+from microasgi.extensions import SERVER_ERRORS
 from microasgi.types import ASGIApp, Message, Scope
 
 # How long an app may run on after the client went away before it is cancelled.
@@ -77,6 +83,21 @@ class AppRunner:
         return scope
 
 
+class AnsweredError:
+    """The ``report`` of the ``microasgi.server_errors`` extension: the app calls
+    it with an error it answered itself; the first is kept for the test."""
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+
+    def __call__(self, error: BaseException) -> None:
+        if self.error is None:
+            self.error = error
+
+    def __repr__(self) -> str:
+        return "AnsweredError()"
+
+
 class Connection:
     """One run of the app, talking to the client through two queues."""
 
@@ -86,8 +107,12 @@ class Connection:
         self.to_app: asyncio.Queue[Message] = asyncio.Queue()
         self.from_app: asyncio.Queue[Message] = asyncio.Queue(maxsize=buffer)
         self.client_gone = False
-        self.error: Exception | None = None
+        self.error: BaseException | None = None
         self.error_reported = False
+        # The app hands over errors it answered with a 500 (or a close 1011).
+        self.answered = AnsweredError()
+        extensions = scope.setdefault("extensions", {})
+        extensions[SERVER_ERRORS] = {"report": self.answered}
         self.task = asyncio.create_task(self._run(runner.app, scope))
 
     async def _run(self, app: ASGIApp, scope: Scope) -> None:
@@ -144,7 +169,7 @@ class Connection:
 
         An error that stems from the client going away is not a server error.
         """
-        error = self.error
+        error = self.answered.error or self.error
         if error is None or self.error_reported or not self.raise_server_exceptions:
             return
         if not _caused_by_disconnect(error):
@@ -173,6 +198,7 @@ class HTTPConnection(Connection):
         self.timeout: float | None = request.extensions.get("timeout", {}).get("read")
         self.body = body
         self.ahead: bytes | None = None
+        self.fetching: asyncio.Future[bytes | None] | None = None
         self.body_started = self.body_done = self.complete = False
         self.start: Message | None = None
         super().__init__(runner, runner.scope(request), buffer=1)
@@ -184,10 +210,12 @@ class HTTPConnection(Connection):
             self.to_app.put_nowait(message)  # and every later receive() gets it too
             return message
         # Read one chunk ahead, so the last chunk can say more_body=False.
-        chunk = self.ahead if self.body_started else await anext(self.body, None)
-        self.body_started = True
-        self.ahead = None if chunk is None else await anext(self.body, None)
-        self.body_done = self.ahead is None
+        if not self.body_started:
+            self.ahead = await self._next_chunk()
+            self.body_started = True
+        following = None if self.ahead is None else await self._next_chunk()
+        chunk, self.ahead = self.ahead, following
+        self.body_done = following is None
         message = {
             "type": "http.request",
             "body": chunk or b"",
@@ -195,6 +223,16 @@ class HTTPConnection(Connection):
         }
         self.conversation.record("receive", message)
         return message
+
+    async def _next_chunk(self) -> bytes | None:
+        """The next chunk of the request body; a receive() cancelled while it
+        waits (as is_disconnected() does) leaves the fetch running for the
+        next call, so no chunk is lost."""
+        if self.fetching is None:
+            self.fetching = asyncio.ensure_future(anext(self.body, None))
+        chunk = await asyncio.shield(self.fetching)
+        self.fetching = None
+        return chunk
 
     async def wait_for_start(self) -> None:
         """Wait for 'http.response.start'; ``start`` stays None if the app failed."""
@@ -240,6 +278,9 @@ class HTTPConnection(Connection):
         else:
             self.leave({"type": "http.disconnect"})
             await self.finish(CLOSE_GRACE_SECONDS)
+        if self.fetching is not None:  # a chunk nobody will take
+            self.fetching.cancel()
+            await asyncio.wait((self.fetching,))
         close_body = getattr(self.body, "aclose", None)  # a half-read request body
         if close_body is not None:
             await close_body()

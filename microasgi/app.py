@@ -8,7 +8,7 @@ router and a handler, ``websocket`` scopes to a WebSocket handler, and the
 
 from __future__ import annotations
 
-import logging
+import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,7 +21,13 @@ from microasgi.datastructures import Limits, State
 from microasgi.drain import Drain
 from microasgi.exceptions import ClientDisconnect, HTTPException
 from microasgi.lifespan import Hook, Lifespan, LifespanFactory
-from microasgi.middleware.errors import ServerErrorMiddleware, error_response
+from microasgi.logs import logger
+from microasgi.middleware.errors import (
+    ServerErrorMiddleware,
+    error_response,
+    report_server_error,
+)
+from microasgi.outerapps import enter_mount, outer_error_handler
 from microasgi.requests import Request
 from microasgi.responses import (
     JSONResponse,
@@ -30,23 +36,26 @@ from microasgi.responses import (
     Response,
     encode_json,
 )
+from microasgi.results import unawaited_result_error, unencodable_result_error
+from microasgi.rootpath import include_root_path, route_path
 from microasgi.routing import Mount, Route, Router
 from microasgi.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from microasgi.explain import Explanation
 
-logger = logging.getLogger("microasgi")
 
 ErrorHandler = Callable[[Request, Any], Any]
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
 HookT = TypeVar("HookT", bound=Hook)
 Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
+LayerWatcher = Callable[[str, ASGIApp], ASGIApp]
 
 NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
 TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 NO_CONTENT = Response(status_code=204)
+DEBUG_TOOLS_GROUP = "microasgi.debug_tools"  # entry points; see attach_debug_tools
 
 
 class App(Router):
@@ -178,20 +187,42 @@ class App(Router):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if scope.get("root_path") and scope["type"] != "lifespan":
+            include_root_path(scope)  # one convention for every mount below
         if self._stack is None:
-            self._stack = self._build_stack()
+            self._stack = self.build_stack()
         await self._stack(scope, receive, send)
 
-    def _build_stack(self) -> ASGIApp:
+    def build_stack(self, watch: LayerWatcher | None = None) -> ASGIApp:
+        """The middleware stack around :meth:`dispatch`, outermost last built.
+
+        ``watch(name, layer)`` may wrap each layer as it is built, innermost
+        first; tools use it to see the messages at every boundary
+        (``microasgi trace --layers``). The app builds its own stack without.
+        """
+        checks = None
+        if self.debug:  # debug-mode warnings; see microasgi.debug
+            from microasgi.debug import DebugChecks
+
+            checks = DebugChecks(self, self.thread_pool)
         app: ASGIApp = self.dispatch
+        if watch is not None:
+            app = watch("App.dispatch", app)
         for cls, options in reversed(self.user_middleware):
             app = cls(app, **options)
+            if checks is not None:
+                app = checks.middleware(app, cls)
+            if watch is not None:
+                app = watch(getattr(cls, "__name__", repr(cls)), app)
         if self.user_middleware:
-            app = ServerErrorMiddleware(app, debug=self.debug)
-        if self.debug:  # debug-mode warnings; see microasgi.debug
-            from microasgi.debug import instrument
-
-            app = instrument(self, self.thread_pool, app)
+            app = ServerErrorMiddleware(
+                app, debug=self.debug, respond=self.respond_to_error
+            )
+            if watch is not None:
+                app = watch("ServerErrorMiddleware", app)
+        if checks is not None:
+            app = checks.app(app)
+            app = attach_debug_tools(self, app)
         return app
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -213,7 +244,7 @@ class App(Router):
             return
         route = match.route
         params = match.params
-        request = Request(scope, receive, self.limits)
+        request = Request(scope, receive, self.limits, send)
         try:
             if params:
                 scope["path_params"] = params
@@ -234,7 +265,10 @@ class App(Router):
             if result_type is str:
                 body, content_type = result.encode(), TEXT_CONTENT_TYPE
             elif result_type is dict or result_type is list:
-                body, content_type = encode_json(result), JSON_CONTENT_TYPE
+                try:
+                    body, content_type = encode_json(result), JSON_CONTENT_TYPE
+                except (TypeError, ValueError) as exc:
+                    raise unencodable_result_error(route.name, result, exc) from exc
             else:
                 body = None
                 response = (
@@ -254,10 +288,10 @@ class App(Router):
                     await response(scope, receive, send)  # fails only in send()
                 else:
                     # Streaming and file responses can fail before their start
-                    # message (a missing file): that still deserves a 500.
-                    await ServerErrorMiddleware(response, debug=self.debug)(
-                        scope, receive, send
-                    )
+                    # message (a missing file): the app's handlers answer that.
+                    await ServerErrorMiddleware(
+                        response, debug=self.debug, respond=self.respond_to_error
+                    )(scope, receive, send)
                 return
             await send(
                 {
@@ -287,7 +321,7 @@ class App(Router):
     ) -> None:
         mount = self.match_mount(path) if self.mounts else None
         if mount is not None:
-            await call_mount(mount, scope, receive, send, self.debug)
+            await self.call_mount(mount, scope, receive, send)
             return
         near_miss = self.http.near_miss(path)
         allowed = self.http.allowed_methods(path) if near_miss else set()
@@ -316,7 +350,12 @@ class App(Router):
         if not self.http.allowed_methods(other):
             return None
         url = Request(scope, _no_body).url
-        url.path = url.path[: len(url.path) - len(path)] + other
+        if path.endswith("/"):
+            if not url.path.endswith("/"):
+                return None  # the slash was sent encoded (%2F): part of a name
+            url.path = url.path[:-1]
+        else:
+            url.path += "/"
         return RedirectResponse(str(url))
 
     async def handle_websocket(
@@ -334,46 +373,76 @@ class App(Router):
             return
         mount = self.match_mount(path)
         if mount is not None:
-            await call_mount(mount, scope, receive, send, self.debug)
+            await self.call_mount(mount, scope, receive, send)
             return
         await receive()  # websocket.connect
         await send({"type": "websocket.close", "code": 1000, "reason": ""})
 
+    async def call_mount(
+        self, mount: Mount, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Hand the connection to a mounted app, with ``root_path`` extended.
+
+        The mounted app's errors go to this app's exception handlers, and a
+        mounted App looks up handlers (and route names) here after its own.
+        """
+        child_scope = enter_mount(scope, self, mount.prefix)
+        await ServerErrorMiddleware(
+            mount.app, debug=self.debug, respond=self.respond_to_error
+        )(child_scope, receive, send)
+
     # Errors ---------------------------------------------------------------
 
     def find_error_handler(self, exc: BaseException) -> ErrorHandler | None:
-        """The handler registered for ``exc``'s status code or class, if any."""
+        """The handler registered for ``exc``'s status code or class, if any.
+
+        An ``HTTPException`` is an answer, not an error: only a handler for its
+        status or for ``HTTPException`` (or a subclass) takes it, never one
+        for ``Exception``, which would turn every 404 into a 500.
+        """
         if isinstance(exc, HTTPException) and exc.status_code in self.status_handlers:
             return self.status_handlers[exc.status_code]
         for cls in type(exc).__mro__:
             if cls in self.exception_handlers:
                 return self.exception_handlers[cls]
-        if not isinstance(exc, HTTPException):
-            return self.status_handlers.get(500)
-        return None
+            if cls is HTTPException:
+                return None
+        return self.status_handlers.get(500)
+
+    async def respond_to_error(
+        self, scope: Scope, receive: Receive, exc: Exception
+    ) -> Response:
+        """The answer to an exception from a middleware, a mounted app, or a
+        response that failed before it started: as for a handler's."""
+        return await self.handle_error(Request(scope, receive, self.limits), exc)
 
     async def handle_error(
         self, request: Request, exc: Exception, route: Route | None = None
     ) -> Response:
-        """Turn an exception raised while handling ``request`` into a response."""
+        """Turn an exception raised while handling ``request`` into a response.
+
+        Only an error that ends in a 5xx is logged as one, with its traceback:
+        an exception that an exception handler answers with a 4xx is the
+        client's mistake, worth a debug line at most.
+        """
         handler = self.find_error_handler(exc)
-        if not isinstance(exc, HTTPException):
-            logger.error(
-                "Exception in handler %r for %s %s",
-                route.name if route else None,
-                request.method,
-                request.path,
-                exc_info=exc,
-            )
-        if handler is not None:
-            try:
-                return await self._call_error_handler(handler, request, exc)
-            except Exception as handler_exc:
-                logger.exception("Exception handler %r failed", handler)
-                return error_response(handler_exc, self.debug)
-        if isinstance(exc, HTTPException):
+        if handler is None and isinstance(exc, HTTPException):
             return http_exception_response(exc)
-        return error_response(exc, self.debug)
+        if handler is None:
+            handler = outer_error_handler(request.scope, exc)
+        if handler is None:
+            report_server_error(request.scope, exc)
+            response = error_response(exc, self.debug)
+        else:
+            try:
+                response = await self._call_error_handler(handler, request, exc)
+            except Exception as handler_exc:
+                _log_handler_error(request, exc, route, 500)
+                logger.exception("Exception handler %r failed", handler)
+                report_server_error(request.scope, handler_exc)
+                return error_response(handler_exc, self.debug)
+        _log_handler_error(request, exc, route, response.status_code)
+        return response
 
     async def _call_error_handler(
         self, handler: ErrorHandler, request: Request, exc: Exception
@@ -385,6 +454,36 @@ class App(Router):
         if isinstance(result, Response):
             return result
         return make_response(result, handler)
+
+
+def _log_handler_error(
+    request: Request, exc: Exception, route: Route | None, status_code: int
+) -> None:
+    if isinstance(exc, HTTPException):
+        return  # raised on purpose: the response says all there is to say
+    # A route's handler, or (from respond_to_error) a middleware or mounted app.
+    where = f"handler {route.name!r}" if route else "ASGI app"
+    if status_code >= 500:
+        logger.error("Exception in %s for %s %s", where, request.method,
+                     request.path, exc_info=exc)  # fmt: skip
+    else:
+        logger.debug("%s in %s for %s %s answered %d by its exception handler",
+                     type(exc).__name__, where, request.method, request.path,
+                     status_code)  # fmt: skip
+
+
+def attach_debug_tools(app: App, stack: ASGIApp) -> ASGIApp:
+    """Let every installed debug tool wrap the stack (debug mode only).
+
+    A tool is an entry point in the ``microasgi.debug_tools`` group naming a
+    function ``attach(app, stack) -> stack``; microasgi's live conversation
+    page is one. The core knows tools only through this seam.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=DEBUG_TOOLS_GROUP):
+        stack = entry.load()(app, stack)
+    return stack
 
 
 def http_exception_response(exc: HTTPException) -> Response:
@@ -401,27 +500,6 @@ async def close_form(scope: Scope) -> None:
         await form.close()
 
 
-def route_path(scope: Scope) -> str:
-    """The path to route on: ``path`` minus the ``root_path`` it is mounted at."""
-    path: str = scope["path"]
-    root_path = scope.get("root_path")
-    if root_path and path.startswith(root_path):
-        path = path[len(root_path) :]
-    return path or "/"
-
-
-async def call_mount(
-    mount: Mount, scope: Scope, receive: Receive, send: Send, debug: bool = False
-) -> None:
-    """Hand the connection to a mounted app, with ``root_path`` extended.
-
-    The mounted app's errors get the same 500 treatment as a handler's.
-    """
-    child_scope = dict(scope)
-    child_scope["root_path"] = scope.get("root_path", "") + mount.prefix
-    await ServerErrorMiddleware(mount.app, debug=debug)(child_scope, receive, send)
-
-
 async def _no_body() -> Any:
     return {"type": "http.request", "body": b"", "more_body": False}
 
@@ -434,14 +512,19 @@ def make_response(result: Any, handler: Any) -> Response:
     """Turn a handler's return value into a Response, or explain why not."""
     if isinstance(result, str):
         return PlainTextResponse(result)
+    name = getattr(handler, "endpoint", handler)
+    name = getattr(name, "__name__", repr(name))
     if isinstance(result, dict | list):
-        return JSONResponse(result)
+        try:
+            return JSONResponse(result)
+        except (TypeError, ValueError) as exc:
+            raise unencodable_result_error(name, result, exc) from exc
     if isinstance(result, bytes):
         return Response(result, media_type="application/octet-stream")
     if result is None:
         return NO_CONTENT
-    name = getattr(handler, "endpoint", handler)
-    name = getattr(name, "__name__", repr(name))
+    if inspect.iscoroutine(result):
+        raise unawaited_result_error(name, result)
     raise TypeError(
         f"handler {name!r} returned {type(result).__name__} ({result!r:.60}); "
         "return a Response, str, bytes, dict, list or None"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from microasgi.conversation import BODY_LIMIT
+from microasgi.extras import MissingPackageError, missing_package
 from microasgi.loading import AppLoadError, AppTarget, load_app
 from microasgi.routing import Mount, Router, WebSocketRoute
 
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, os.getcwd())
     try:
         status: int = args.command(args)
-    except (AppLoadError, CommandLineError) as exc:
+    except (AppLoadError, CommandLineError, MissingPackageError) as exc:
         print(f"microasgi {args.name}: error: {exc}", file=sys.stderr)
         return 1
     return status
@@ -49,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """``microasgi run``: serve the app with uvicorn."""
-    import uvicorn
+    try:
+        import uvicorn
+    except ModuleNotFoundError as exc:
+        raise missing_package(exc) from None
 
     app = load_app(args.target)  # fail here, with a clear message, not in uvicorn
     options: dict[str, Any] = {"host": args.host, "port": args.port}
@@ -63,6 +67,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def trace_command(args: argparse.Namespace) -> int:
     """``microasgi trace``: one request in-process, its conversation printed."""
+    from microasgi.layers import format_layers, mermaid
     from microasgi.trace import TraceRequest, format_trace, trace, trace_json
 
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")  # to stderr
@@ -73,15 +78,36 @@ def trace_command(args: argparse.Namespace) -> int:
         headers=[_parse_header(header) for header in args.header],
         websocket=args.ws,
         texts=args.send,
+        extensions=args.extension,
     )
-    traces = asyncio.run(
-        trace(app, request, lifespan=args.lifespan, timeout=args.timeout)
-    )
-    if args.json:
+    try:
+        traces = asyncio.run(
+            trace(
+                app, request, lifespan=args.lifespan, timeout=args.timeout,
+                layers=args.layers,
+            )
+        )  # fmt: skip
+    except TypeError as exc:
+        raise CommandLineError(str(exc)) from None
+    if args.save:
+        from microasgi.replay import Recording, save
+
+        save(Recording.of(traces[0].conversation), args.save)
+        print(f"saved the conversation to {args.save}", file=sys.stderr)
+    output_format = "json" if args.json else args.format
+    if output_format == "json":
         print(json.dumps([trace_json(one) for one in traces], indent=2))
+    elif output_format == "mermaid":
+        request_trace = next(
+            one for one in traces if one.conversation.scope["type"] != "lifespan"
+        )
+        print(mermaid(request_trace.as_layers()))
     else:
         color = _use_color(args.color)
         print("\n\n".join(format_trace(one, color, args.max_body) for one in traces))
+        if args.layers:
+            print("\nlayers, outermost first, and what each changed:")
+            print(format_layers(traces[0].layers))
     for one in traces:
         if one.error is not None:
             traceback.print_exception(one.error, file=sys.stderr)
@@ -228,9 +254,32 @@ def _parser() -> argparse.ArgumentParser:
         help="with --ws: a text message to send (repeatable)",
     )
     trace.add_argument(
+        "--extension",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="offer an ASGI extension, e.g. http.response.pathsend (repeatable)",
+    )
+    trace.add_argument(
         "--lifespan",
         action="store_true",
         help="run lifespan startup before and shutdown after",
+    )
+    trace.add_argument(
+        "--layers",
+        action="store_true",
+        help="show the messages at every middleware boundary (a microasgi App)",
+    )
+    trace.add_argument(
+        "--format",
+        choices=["text", "json", "mermaid"],
+        default="text",
+        help="text (default), json, or a mermaid sequence diagram",
+    )
+    trace.add_argument(
+        "--save",
+        metavar="FILE",
+        help="write the conversation to FILE, for microasgi.replay in a test",
     )
     trace.add_argument("--json", action="store_true", help="print JSON")
     trace.add_argument("--color", choices=["auto", "always", "never"], default="auto")

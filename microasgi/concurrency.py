@@ -47,6 +47,8 @@ class ThreadPool:
         self.max_workers = max_workers
         self.busy = 0  # calls submitted and not finished: > max_workers means queued
         self._executor: ThreadPoolExecutor | None = None
+        # Called when a call has to wait for a free thread (debug mode sets it).
+        self.on_saturated: Callable[[ThreadPool], None] | None = None
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Call ``func(*args, **kwargs)`` on a worker thread and await its result."""
@@ -57,6 +59,8 @@ class ThreadPool:
         context = contextvars.copy_context()
         call = functools.partial(context.run, func, *args, **kwargs)
         loop = asyncio.get_running_loop()
+        if self.busy >= self.max_workers and self.on_saturated is not None:
+            self.on_saturated(self)
         self.busy += 1
         try:
             return await loop.run_in_executor(self._executor, call)

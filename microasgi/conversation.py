@@ -15,11 +15,11 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from microasgi.types import Message, Scope
+from microasgi.types import Message, Receive, Scope, Send
 from microasgi.validate import ConversationChecker
 
 Direction = Literal["receive", "send"]
@@ -27,6 +27,8 @@ BODY_LIMIT = 200  # bytes (or characters) of a body shown before cutting it shor
 # Message types whose `more_body` defaults to False when left out.
 _HAS_MORE_BODY = {"http.request", "http.response.body", "websocket.http.response.body"}
 _DATA_FIELDS = {"body", "bytes", "text"}
+# A field left out of a message means the spec's default: no change to show.
+FIELD_DEFAULTS: dict[str, Any] = {"more_body": False, "trailers": False, "headers": []}
 _COLORS = {"receive": "36", "send": "32", "breach": "1;31", "dim": "2", "type": "1"}
 UNREAD = "unread:".rjust(12)
 _TIME_WIDTH = len("    0.000 ms  receive  ")
@@ -54,6 +56,26 @@ class Conversation:
         moment = time.perf_counter() - self.started
         copy = dict(message) if isinstance(message, Mapping) else message
         self.events.append(Event(moment, direction, copy))
+
+
+def recording_channels(
+    receive: Receive, send: Send, record: Callable[[Direction, Message], None]
+) -> tuple[Receive, Send]:
+    """``receive`` and ``send`` wrapped so that ``record`` sees every message.
+
+    A received message is recorded when it arrives, a sent one before it goes.
+    """
+
+    async def receive_and_record() -> Message:
+        message = await receive()
+        record("receive", message)
+        return message
+
+    async def record_and_send(message: Message) -> None:
+        record("send", message)
+        await send(message)
+
+    return receive_and_record, record_and_send
 
 
 class Style:
@@ -214,3 +236,21 @@ def conversation_json(
         for event, breach in zip(conversation.events, breaches, strict=True)
     ]
     return {"scope": to_json(conversation.scope), "events": events}
+
+
+def header_changes(old: Any, new: Any) -> list[str]:
+    """How one list of header pairs became another, one line per change."""
+    before = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in old]
+    after = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in new]
+    removed = [pair for pair in before if pair not in after]
+    added = [pair for pair in after if pair not in before]
+    changes = []
+    for name, value in added:
+        replaced = [old_value for old_name, old_value in removed if old_name == name]
+        if replaced:
+            removed.remove((name, replaced[0]))
+            changes.append(f"header changed: {name}: {replaced[0]} -> {value}")
+        else:
+            changes.append(f"header added: {name}: {value}")
+    changes += [f"header removed: {name}: {value}" for name, value in removed]
+    return changes

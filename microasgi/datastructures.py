@@ -105,7 +105,7 @@ class Headers(Mapping[str, str]):
     Example:
         >>> headers = Headers([(b"accept", b"text/html"), (b"accept", b"*/*")])
         >>> headers["Accept"], headers.getlist("accept")
-        ('*/*', ['text/html', '*/*'])
+        ('text/html', ['text/html', '*/*'])
     """
 
     __slots__ = ("raw",)
@@ -129,8 +129,9 @@ class Headers(Mapping[str, str]):
 
     def get(self, key: str, default: Any = None) -> Any:
         name = _header_name(key)
-        # The last value wins, as for the other multi-dicts.
-        for key_, value in reversed(self.raw):
+        # The first value wins, as in Starlette: a proxy appends its copy of
+        # a header after the client's, and the first Host is the one routed on.
+        for key_, value in self.raw:
             if key_ == name:
                 return value.decode("latin-1")
         return default

@@ -23,6 +23,8 @@ import threading
 from types import FrameType
 from typing import Any
 
+from microasgi.outerapps import outer_apps
+
 logger = logging.getLogger("microasgi")
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -91,6 +93,9 @@ def _set_done(future: asyncio.Future[None]) -> None:
 
 
 def drain_of(scope: Any) -> Drain | None:
-    """The drain of the App serving ``scope``, if an App is."""
-    drain = getattr(scope.get("app"), "drain", None)
+    """The drain of the outermost App serving ``scope`` (the one the server
+    runs, whose lifespan and signals start it), if an App is."""
+    around = outer_apps(scope)
+    app = around[-1].app if around else scope.get("app")
+    drain = getattr(app, "drain", None)
     return drain if isinstance(drain, Drain) else None

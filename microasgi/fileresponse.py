@@ -2,7 +2,10 @@
 
 It sends ``http.response.start`` with ``Content-Length``, ``ETag``,
 ``Last-Modified`` and ``Accept-Ranges``, then the file (or one byte range of
-it) in ``http.response.body`` chunks read on the thread pool. It answers 304
+it) in ``http.response.body`` chunks read on the thread pool. When the server
+offers the ``http.response.pathsend`` extension and the whole file is asked
+for, it sends one ``http.response.pathsend`` message instead, and the server
+sends the file itself. It answers 304
 to a matching ``If-None-Match`` / ``If-Modified-Since``, 206 to a single
 ``Range``, and 416 to a range that starts past the end.
 """
@@ -26,6 +29,7 @@ from urllib.parse import quote
 from microasgi.background import BackgroundTask, BackgroundTasks
 from microasgi.concurrency import run_in_threadpool
 from microasgi.datastructures import Headers
+from microasgi.extensions import PATHSEND, offers
 from microasgi.responses import PlainTextResponse, Response, StreamingResponse
 from microasgi.types import RawHeaders, Receive, Scope, Send
 
@@ -172,6 +176,9 @@ class FileResponse(Response):
             value = f"bytes {start}-{byte_range.end}/{file_stat.st_size}"
             headers.append((b"content-range", value.encode("latin-1")))
         headers.append((b"content-length", b"%d" % length))
+        if byte_range is None and scope["method"] != "HEAD" and offers(scope, PATHSEND):
+            await self._send_path(send, status_code, headers)
+            return
         chunks: FileChunks | tuple[bytes, ...] = ()
         if scope["method"] != "HEAD":
             # Opened before the response starts, so an unreadable file is
@@ -184,6 +191,27 @@ class FileResponse(Response):
         streaming = StreamingResponse(chunks, status_code, background=self.background)
         streaming.raw_headers = headers
         await streaming(scope, receive, send)
+
+    async def _send_path(
+        self, send: Send, status_code: int, headers: RawHeaders
+    ) -> None:
+        """Let the server send the whole file (``http.response.pathsend``)."""
+        # Opened once first, so an unreadable file is still an error the caller
+        # can answer (StaticFiles says 404) before the response starts.
+        await run_in_threadpool(check_readable, self.path)
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status_code,
+                    "headers": headers,
+                }
+            )
+            path = os.path.abspath(self.path)  # the spec asks for an absolute path
+            await send({"type": "http.response.pathsend", "path": path})
+        finally:
+            if self.background is not None:
+                await self.background()
 
 
 class FileChunks:
@@ -220,6 +248,11 @@ class FileChunks:
 
     def close(self) -> None:
         self.file.close()
+
+
+def check_readable(path: str) -> None:
+    """Raise ``OSError`` now if the file cannot be opened for reading."""
+    io.FileIO(path, "r").close()
 
 
 def stat_file(path: str) -> os.stat_result:

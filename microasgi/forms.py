@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_to_bytes
 
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from microasgi.extras import missing_package
+
+try:
+    from python_multipart.exceptions import FormParserError
+    from python_multipart.multipart import MultipartParser, parse_options_header
+except ModuleNotFoundError as exc:
+    raise missing_package(exc) from None
 
 from microasgi.datastructures import Headers, Limits
 from microasgi.exceptions import HTTPException

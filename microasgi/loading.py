@@ -103,11 +103,29 @@ def _import(location: str) -> ModuleType:
     except ModuleNotFoundError as exc:
         if exc.name is None or not (location + ".").startswith(exc.name + "."):
             raise  # the module exists, but something it imports does not
+        suggestion = _colon_for_dot(location)
+        if suggestion is not None:
+            raise AppLoadError(
+                f"no module named {location!r}; did you mean {suggestion!r}? "
+                "A colon separates the module from the app in it: module:attribute"
+            ) from None
         raise AppLoadError(
             f"no module named {exc.name!r} (looked in {os.getcwd()} and on "
             "sys.path); name a module like 'pkg.mod:app' or a file like "
             "'examples/hello.py'"
         ) from None
+
+
+def _colon_for_dot(location: str) -> str | None:
+    """``"items_api:app"`` for ``"items_api.app"``, if that module has an ``app``."""
+    module_name, dot, attribute = location.rpartition(".")
+    if not dot:
+        return None
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return f"{module_name}:{attribute}" if hasattr(module, attribute) else None
 
 
 def _asgi_names(module: ModuleType) -> list[str]:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 _PARAM_RE = re.compile(r"{([^{}]*)}")
 # By parameter count: one is linear, two quadratic, three or more worse.
@@ -30,11 +31,16 @@ class Converter:
     to_url: Callable[[Any], str]
 
 
-def _float_to_url(value: float) -> str:
-    if math.isnan(value) or math.isinf(value) or value < 0:
+def _float_to_url(value: Any) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        message = f"a float path parameter must be a number, got {value!r}"
+        raise ValueError(message) from None
+    if math.isnan(number) or math.isinf(number) or number < 0:
         raise ValueError(f"a float path parameter must be finite and >= 0: {value}")
     # Plain digits, never exponent notation ('1e+16'), which would not match.
-    return format(decimal.Decimal(repr(float(value))), "f").removesuffix(".0")
+    return format(decimal.Decimal(repr(number)), "f").removesuffix(".0")
 
 
 def _str_to_url(value: Any) -> str:
@@ -47,10 +53,22 @@ def _str_to_url(value: Any) -> str:
     return text
 
 
-def _int_to_url(value: int) -> str:
-    if value < 0:
-        raise ValueError(f"an int path parameter must be >= 0, got {value}")
-    return str(int(value))
+def _int_to_url(value: Any) -> str:
+    text = str(value) if isinstance(value, int | str) else ""
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+        raise ValueError(
+            f"an int path parameter must be a whole number >= 0, got {value!r}"
+        )
+    return str(int(text))
+
+
+def _uuid_to_url(value: Any) -> str:
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:
+        raise ValueError(
+            f"a uuid path parameter must be a UUID, got {value!r}"
+        ) from None
 
 
 CONVERTERS: dict[str, Converter] = {
@@ -61,7 +79,7 @@ CONVERTERS: dict[str, Converter] = {
     "uuid": Converter(
         r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
         uuid.UUID,
-        str,
+        _uuid_to_url,
     ),
 }
 
@@ -143,7 +161,7 @@ class PathTemplate:
         return not self.param_names
 
     def format(self, **params: Any) -> str:
-        """Build a concrete path from parameter values."""
+        """Build a concrete, percent-encoded path from parameter values."""
         missing = set(self.param_names) - params.keys()
         extra = params.keys() - set(self.param_names)
         if missing or extra:
@@ -154,9 +172,34 @@ class PathTemplate:
 
         def substitute(found: re.Match[str]) -> str:
             name = found.group(1).partition(":")[0]
-            return self.converters[name].to_url(params[name])
+            return param_to_url(name, self.converters[name], params[name])
 
         return _PARAM_RE.sub(substitute, self.source)
+
+
+def param_to_url(name: str, converter: Converter, value: Any) -> str:
+    """``value`` as URL text that its converter matches back, percent-encoded."""
+    try:
+        text = converter.to_url(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"parameter {name!r} cannot be {value!r}: {exc}") from exc
+    if not isinstance(text, str) or not re.fullmatch(converter.regex, text):
+        raise ValueError(
+            f"parameter {name!r} cannot be {value!r}: its converter made {text!r} "
+            f"of it, which does not match the converter's regex {converter.regex!r}"
+        )
+    return quote_path(text)
+
+
+# What a path may hold unencoded: RFC 3986 ``pchar`` and "/" (and "~", which
+# quote() never encodes).
+PATH_SAFE = "/!$&'()*+,;=:@"
+
+
+def quote_path(text: str) -> str:
+    """Percent-encode ``text`` for a URL path, keeping ``/`` and the characters
+    a path may hold as they are (RFC 3986 ``pchar``), so ``#`` is ``%23``."""
+    return quote(text, safe=PATH_SAFE)
 
 
 def compile_path(

@@ -8,13 +8,13 @@ are read on first access. The body comes from ``http.request`` messages (their
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 from microasgi.datastructures import (
     URL,
@@ -23,15 +23,23 @@ from microasgi.datastructures import (
     Limits,
     QueryParams,
     State,
+    encode_header,
     is_valid_host,
 )
 from microasgi.exceptions import ClientDisconnect, HTTPException
-from microasgi.types import Message, Receive, Scope
+from microasgi.extensions import EARLY_HINT, offers
+from microasgi.paths import PATH_SAFE, quote_path
+from microasgi.rootpath import includes
+from microasgi.sharedreceive import SharedReceive
+from microasgi.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from microasgi.uploads import FormData
 
 DEFAULT_LIMITS = Limits()
+# A body read with stream() or form() is kept for another read up to this size
+# (the default max_body_size); body() always keeps it.
+KEEP_STREAMED_BODY = 1 << 20
 
 
 def _refuse_constant(name: str) -> Any:
@@ -40,6 +48,19 @@ def _refuse_constant(name: str) -> Any:
 
 # NaN and Infinity are JavaScript, not JSON (RFC 8259); the stdlib accepts them.
 _json_decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def parse_json(data: bytes | str) -> Any:
+    """Parse JSON as RFC 8259 has it: UTF-8, and no NaN or Infinity.
+
+    Raises ``ValueError`` (``JSONDecodeError``, ``UnicodeDecodeError``...) or
+    ``RecursionError``; request bodies and WebSocket frames share this rule.
+    """
+    # Decoding ourselves skips json.loads' guessing among UTF-16 and UTF-32.
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    return _json_decoder.decode(text)
+
+
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -71,6 +92,12 @@ def parse_content_length(value: str) -> int | None:
     if len(value.lstrip("0")) > 18:
         return sys.maxsize
     return int(value)
+
+
+def read_cookies(headers: Headers) -> dict[str, str]:
+    """The cookies of a request, from all its ``Cookie`` headers (HTTP/2
+    clients send one per cookie)."""
+    return parse_cookies("; ".join(headers.getlist("cookie")))
 
 
 def parse_cookies(header: str) -> dict[str, str]:
@@ -122,7 +149,7 @@ class HTTPConnection:
 
     @cached_property
     def cookies(self) -> dict[str, str]:
-        return parse_cookies(self.headers.get("cookie", ""))
+        return read_cookies(self.headers)
 
     @property
     def client(self) -> Address | None:
@@ -154,14 +181,8 @@ class HTTPConnection:
         host = self.headers.get("host", "")
         if not is_valid_host(host):
             host = self._server_netloc(scheme)
-        # ASGI's path includes root_path; older servers sent it separately.
-        path, root_path = self.scope["path"], self.scope.get("root_path", "")
-        if not path.startswith(root_path):
-            path = root_path + path
-        if not path.startswith("/"):
-            path = "/" + path
         url = URL(f"{scheme}://{host}")
-        url.path = path
+        url.path = encoded_path(self.scope)
         url.query = self.scope.get("query_string", b"").decode("latin-1")
         return url
 
@@ -175,6 +196,33 @@ class HTTPConnection:
         return f"{host}:{port}"
 
 
+# raw_path keeps "%" too, so that the escapes already in it stay as they are.
+_RAW_PATH_SAFE = PATH_SAFE + "%"
+
+
+def encoded_path(scope: Scope) -> str:
+    """The full path, percent-encoded as the client sent it.
+
+    Built from ``raw_path``, so ``%3F``, ``%23`` and ``%2F`` stay encoded and
+    a URL made from it names the same resource. Without a ``raw_path`` that
+    matches ``path`` (a middleware may have rewritten ``path``), ``path`` is
+    encoded instead.
+    """
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    raw_path: bytes | None = scope.get("raw_path")
+    encoded = quote_path(path)
+    if raw_path is not None:
+        raw = quote(raw_path.partition(b"?")[0], safe=_RAW_PATH_SAFE)
+        if unquote(raw, errors="replace") == path:
+            encoded = raw
+    # ASGI's path includes root_path; some servers send it apart (the one
+    # rule for it is in microasgi.rootpath).
+    if root_path and not includes(path, root_path):
+        encoded = quote_path(root_path.rstrip("/")) + encoded
+    return encoded if encoded.startswith("/") else "/" + encoded
+
+
 class Request(HTTPConnection):
     """An HTTP request: the scope plus a body read from ``receive``.
 
@@ -185,18 +233,19 @@ class Request(HTTPConnection):
         ...     return {"created": item, "by": request.client.host}
     """
 
-    # Class-level defaults keep __init__ down to three assignments.
-    _stream_consumed = False
-    _disconnected = False
-    _received = 0  # body bytes so far
-    _early_messages: tuple[Message, ...] = ()  # read by is_disconnected()
+    _received = 0  # body bytes so far, class-level to keep __init__ short
 
     def __init__(
-        self, scope: Scope, receive: Receive, limits: Limits = DEFAULT_LIMITS
+        self,
+        scope: Scope,
+        receive: Receive,
+        limits: Limits = DEFAULT_LIMITS,
+        send: Send | None = None,
     ) -> None:
         self.scope = scope
         self.receive = receive
         self.limits = limits
+        self.send = send  # for messages before the response: early hints
 
     @property
     def method(self) -> str:
@@ -204,39 +253,47 @@ class Request(HTTPConnection):
         return method
 
     async def stream(self) -> AsyncIterator[bytes]:
-        """Yield the body in chunks as they arrive, enforcing ``max_body_size``."""
-        if "microasgi.body" in self.scope:
-            yield self.scope["microasgi.body"]
+        """Yield the body in chunks as they arrive, enforcing ``max_body_size``.
+
+        The chunks are kept (up to :data:`KEEP_STREAMED_BODY` bytes), so the
+        body can be read again, by this request or a later one on the scope.
+        """
+        body: bytes | None = self.scope.get("microasgi.body")
+        if body is not None:
+            if body:
+                yield body
             return
-        self._begin_body()
+        shared = self._begin_body()
+        kept: list[bytes] | None = []
         while True:
-            message = await self._next_message()
+            message = await shared.receive()
             chunk = self._take_chunk(message)
             if chunk:
+                if kept is not None and self._received <= KEEP_STREAMED_BODY:
+                    kept.append(chunk)
+                else:
+                    kept = None  # too large to keep in memory
                 yield chunk
             if not message.get("more_body", False):
-                return
+                break
+        if kept is not None:
+            self.scope["microasgi.body"] = b"".join(kept)
 
-    def _begin_body(self) -> None:
-        if self._stream_consumed:
+    def _begin_body(self) -> SharedReceive:
+        shared = SharedReceive.of(self.scope, self.receive)
+        if shared.body_started:
             raise RuntimeError(
-                "the request body was already streamed (by stream() or form());"
-                " call request.body() first to keep it for reading again"
+                "the request body was already streamed, and was too large to keep "
+                f"(over {KEEP_STREAMED_BODY} bytes) or not read to its end; call "
+                "request.body() first to read it more than once"
             )
-        self._stream_consumed = True
+        shared.body_started = True
         self._check_content_length(self.limits.max_body_size)
-
-    async def _next_message(self) -> Message:
-        if self._early_messages:
-            message, *rest = self._early_messages
-            self._early_messages = tuple(rest)
-            return message
-        return await self.receive()
+        return shared
 
     def _take_chunk(self, message: Message) -> bytes:
         """The body bytes of one ``http.request`` message, counted against the limit."""
         if message["type"] == "http.disconnect":
-            self._disconnected = True
             raise ClientDisconnect()
         chunk: bytes = message.get("body", b"")
         self._received += len(chunk)
@@ -266,13 +323,13 @@ class Request(HTTPConnection):
         body: bytes | None = self.scope.get("microasgi.body")
         if body is None:
             # The loop of stream(), without an async generator's overhead.
-            self._begin_body()
-            message = await self._next_message()
+            shared = self._begin_body()
+            message = await shared.receive()
             body = self._take_chunk(message)
             if message.get("more_body", False):
                 chunks = [body]
                 while message.get("more_body", False):
-                    message = await self._next_message()
+                    message = await shared.receive()
                     chunks.append(self._take_chunk(message))
                 body = b"".join(chunks)
             self.scope["microasgi.body"] = body
@@ -289,9 +346,7 @@ class Request(HTTPConnection):
             )
         body = await self.body()
         try:
-            # JSON on the wire is UTF-8 (RFC 8259); decoding it ourselves skips
-            # json.loads' guessing among UTF-16 and UTF-32.
-            return _json_decoder.decode(body.decode("utf-8"))
+            return parse_json(body)
         except json.JSONDecodeError as exc:
             raise HTTPException(400, f"Invalid JSON: {exc}") from None
         except UnicodeDecodeError as exc:
@@ -319,24 +374,24 @@ class Request(HTTPConnection):
 
     async def is_disconnected(self) -> bool:
         """Whether the client has gone away (checks without waiting)."""
-        if not self._disconnected:
-            message = await _receive_now(self.receive)
-            if message is not None and message["type"] == "http.disconnect":
-                self._disconnected = True
-            elif message is not None:
-                # A body message: keep it for stream().
-                self._early_messages = (*self._early_messages, message)
-        return self._disconnected
+        return await SharedReceive.of(self.scope, self.receive).is_disconnected()
 
+    async def send_early_hints(self, links: Iterable[str]) -> bool:
+        """Send ``103 Early Hints`` with these ``Link`` values, if the server can.
 
-async def _receive_now(receive: Receive) -> Message | None:
-    """Take a message from ``receive`` only if one is ready right now."""
-    task = asyncio.ensure_future(receive())
-    await asyncio.sleep(0)
-    if task.done():
-        return task.result()
-    task.cancel()
-    return None
+        The browser may start fetching the linked resources while the handler
+        still works on the real response. Returns whether the hints were sent:
+        ``False`` (and nothing sent) when the server does not offer the
+        ``http.response.early_hint`` extension. Call it before returning.
+
+        Example:
+            >>> await request.send_early_hints(["</app.css>; rel=preload; as=style"])
+        """
+        if self.send is None or not offers(self.scope, EARLY_HINT):
+            return False
+        values = [encode_header("link", link)[1] for link in links]
+        await self.send({"type": "http.response.early_hint", "links": values})
+        return True
 
 
 def is_json_type(headers: Mapping[str, str]) -> bool:

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import json
 import logging
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -21,7 +29,9 @@ from urllib.parse import quote
 from microasgi.background import BackgroundTask, BackgroundTasks
 from microasgi.concurrency import iterate_in_threadpool, run_in_threadpool
 from microasgi.datastructures import MutableHeaders, encode_header
-from microasgi.types import RawHeaders, Receive, Scope, Send
+from microasgi.extensions import TRAILERS, offers
+from microasgi.sharedreceive import SharedReceive
+from microasgi.types import Message, RawHeaders, Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
 
@@ -118,6 +128,9 @@ class Response:
     ) -> None:
         """Add a ``Set-Cookie`` header; invalid names or values are refused.
 
+        ``expires`` is a moment (a ``datetime``), a number of seconds from
+        now (an ``int``), or an HTTP date string sent as is.
+
         Example:
             >>> response.set_cookie("theme", "dark", max_age=3600, httponly=True)
         """
@@ -133,7 +146,7 @@ class Response:
         self, key: str, path: str = "/", domain: str | None = None
     ) -> None:
         """Ask the browser to drop cookie ``key`` (same path and domain as set)."""
-        self.set_cookie(key, "", max_age=0, expires=0, path=path, domain=domain)
+        self.set_cookie(key, "", max_age=0, expires=_EPOCH, path=path, domain=domain)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -206,11 +219,15 @@ def _cookie_header(
     return "; ".join(parts)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _http_date(when: datetime | str | int) -> str:
+    """An HTTP date: an int counts seconds from now, a datetime is that moment."""
     if isinstance(when, str):
         return when
     if isinstance(when, int):
-        when = datetime.fromtimestamp(when if when > 0 else 0, tz=timezone.utc)
+        when = datetime.now(timezone.utc) + timedelta(seconds=when)
     return format_datetime(when.astimezone(timezone.utc), usegmt=True)
 
 
@@ -290,6 +307,8 @@ class RedirectResponse(Response):
 
 Content = str | bytes
 ContentStream = AsyncIterable[Content] | Iterable[Content]
+TrailerFields = Mapping[str, str]
+TrailersFunction = Callable[[], TrailerFields | Awaitable[TrailerFields]]
 
 
 class StreamingResponse(Response):
@@ -298,6 +317,11 @@ class StreamingResponse(Response):
     A sync iterator is advanced on the thread pool. If the client goes away,
     the iterator is stopped and closed; if it raises after the response
     started, the error propagates so the server aborts the connection.
+
+    ``trailers`` is a function (sync or async) returning header fields to
+    send after the body, such as a checksum of what was streamed. It is
+    called after the last chunk, and only where the server offers the
+    ``http.response.trailers`` extension; elsewhere there are no trailers.
 
     Example:
         >>> async def count():
@@ -313,35 +337,47 @@ class StreamingResponse(Response):
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
         background: BackgroundTask | BackgroundTasks | None = None,
+        trailers: TrailersFunction | None = None,
     ) -> None:
         self.status_code = status_code
         if media_type is not None:
             self.media_type = media_type
         self.background = background
         self.content = content
+        self.trailers = trailers
         self.raw_headers = self.build_headers(headers, None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with_trailers = (
+            self.trailers is not None
+            and scope["method"] != "HEAD"
+            and offers(scope, TRAILERS)
+        )
+        start: Message = {
+            "type": "http.response.start",
+            "status": self.status_code,
+            "headers": list(self.raw_headers),
+        }
+        if with_trailers:
+            start["trailers"] = True
         try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": self.status_code,
-                    "headers": list(self.raw_headers),
-                }
-            )
+            await send(start)
             if scope["method"] == "HEAD":
                 await send({"type": "http.response.body", "body": b""})
             else:
-                await self._stream_until_disconnect(receive, send)
+                await self._stream_until_disconnect(scope, receive, send, with_trailers)
         finally:
             await _close_iterator(self.content)
             if self.background is not None:
                 await self.background()
 
-    async def _stream_until_disconnect(self, receive: Receive, send: Send) -> None:
-        streaming = asyncio.ensure_future(self._stream(send))
-        watching = asyncio.ensure_future(_wait_for_disconnect(receive))
+    async def _stream_until_disconnect(
+        self, scope: Scope, receive: Receive, send: Send, with_trailers: bool = False
+    ) -> None:
+        # The iterator may read the request body meanwhile: share receive().
+        shared = SharedReceive.of(scope, receive)
+        streaming = asyncio.ensure_future(self._stream(send, with_trailers))
+        watching = asyncio.ensure_future(shared.wait_for_disconnect())
         try:
             await asyncio.wait((streaming, watching), return_when="FIRST_COMPLETED")
         finally:
@@ -354,7 +390,7 @@ class StreamingResponse(Response):
         if not watching.cancelled():
             watching.result()  # re-raise what a failing receive() raised
 
-    async def _stream(self, send: Send) -> None:
+    async def _stream(self, send: Send, with_trailers: bool = False) -> None:
         chunks = self._chunks()
         try:
             async for chunk in chunks:
@@ -368,18 +404,26 @@ class StreamingResponse(Response):
             # disconnect during send), not whenever it is garbage collected.
             await _close_iterator(chunks)
         await send({"type": "http.response.body", "body": b""})
+        if with_trailers and self.trailers is not None:
+            await send(
+                {
+                    "type": "http.response.trailers",
+                    "headers": await self._trailer_headers(self.trailers),
+                    "more_trailers": False,
+                }
+            )
+
+    @staticmethod
+    async def _trailer_headers(trailers: TrailersFunction) -> RawHeaders:
+        fields = trailers()
+        if inspect.isawaitable(fields):
+            fields = await fields
+        return [encode_header(name, value) for name, value in fields.items()]
 
     def _chunks(self) -> AsyncIterator[Content]:
         if isinstance(self.content, AsyncIterable):
             return aiter(self.content)
         return iterate_in_threadpool(iter(self.content))
-
-
-async def _wait_for_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
 
 
 async def _close_iterator(content: Any) -> None:

@@ -13,14 +13,20 @@ another ASGI app and are tried last, longest prefix first.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 # Re-exported for code that imports it from here.
 from microasgi.concurrency import is_async_callable as is_async_callable
-from microasgi.paths import CONVERTERS, Converter, PathTemplate, compile_path
+from microasgi.paths import (
+    CONVERTERS,
+    Converter,
+    PathTemplate,
+    compile_path,
+    quote_path,
+)
+from microasgi.signatures import check_handler
 from microasgi.types import ASGIApp
 
 Handler = Callable[..., Any]
@@ -240,43 +246,6 @@ def _match_tail(
     return None
 
 
-def check_handler(kind: str, path: str, template: PathTemplate, func: Any) -> None:
-    """Refuse a handler whose parameters cannot take the path's parameters."""
-    try:
-        signature = inspect.signature(func)
-    except (TypeError, ValueError):
-        return  # builtins and the like: nothing to check
-    parameters = list(signature.parameters.values())
-    name = getattr(func, "__name__", repr(func))
-    positional = [
-        p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    if not positional and not any(p.kind == p.VAR_POSITIONAL for p in parameters):
-        raise TypeError(
-            f"handler {name!r} for {kind} {path} takes no arguments; it is called "
-            f"as {name}({'ws' if kind == 'WEBSOCKET' else 'request'}, **path_params)"
-        )
-    takes_any = any(p.kind == p.VAR_KEYWORD for p in parameters)
-    accepted = {p.name for p in parameters[1:] if p.kind != p.POSITIONAL_ONLY}
-    for param in template.param_names:
-        if param not in accepted and not takes_any:
-            raise TypeError(
-                f"handler {name!r} for {kind} {path} has no parameter {param!r}; "
-                f"add it: def {name}(request, {param}): ..."
-            )
-    for parameter in parameters[1:]:
-        needs_value = parameter.default is parameter.empty and parameter.kind not in (
-            parameter.VAR_POSITIONAL,
-            parameter.VAR_KEYWORD,
-        )
-        if needs_value and parameter.name not in template.param_names:
-            raise TypeError(
-                f"handler {name!r} for {kind} {path} requires {parameter.name!r}, "
-                "which is not a path parameter; add {"
-                f"{parameter.name}}} to the path or give it a default"
-            )
-
-
 class Router:
     """A group of routes with an optional common ``prefix``.
 
@@ -493,9 +462,12 @@ class Router:
             if isinstance(route, Mount):
                 if route.name == name:
                     rest = str(params.pop("path", "")).lstrip("/")
-                    return f"{route.prefix}/{rest}"
+                    return f"{route.prefix}/{quote_path(rest)}"
             elif route.name == name:
-                return route.template.format(**params)
+                try:
+                    return route.template.format(**params)
+                except ValueError as exc:
+                    raise ValueError(f"url_path_for: route {name!r}: {exc}") from None
         known = sorted({route.name for route in self.routes if route.name})
         raise LookupError(
             f"no route named {name!r}; known names: {', '.join(known) or 'none'}"

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from microasgi.extras import missing_package
+
 
 def serve(
     app: Any, host: str = "127.0.0.1", port: int = 8000, reload: bool = False,
@@ -16,7 +18,10 @@ def serve(
     With ``reload=True`` uvicorn must import the app itself, so we find the
     ``module:attribute`` name that refers to it in the ``__main__`` script.
     """
-    import uvicorn
+    try:
+        import uvicorn
+    except ModuleNotFoundError as exc:
+        raise missing_package(exc) from None
 
     target: Any = app
     if reload:

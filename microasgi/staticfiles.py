@@ -18,6 +18,7 @@ from urllib.parse import quote
 from microasgi.concurrency import run_in_threadpool
 from microasgi.fileresponse import FileResponse, guess_media_type
 from microasgi.responses import PlainTextResponse, RedirectResponse, Response
+from microasgi.rootpath import route_path
 from microasgi.types import Message, Receive, Scope, Send
 
 NOT_FOUND = PlainTextResponse("Not Found", status_code=404)
@@ -104,7 +105,7 @@ class StaticFiles:
 
     def find_response(self, scope: Scope) -> Response:
         """The response for a GET or HEAD; runs on the thread pool (disk access)."""
-        parts = safe_parts(relative_path(scope))
+        parts = safe_parts(route_path(scope))
         found = None if parts is None else self.find(parts)
         if found is None or parts is None:
             return self.not_found()
@@ -148,22 +149,7 @@ class StaticFiles:
         return NOT_FOUND
 
 
-def relative_path(scope: Scope) -> str | None:
-    """The request path below the mount: ``path`` minus ``root_path``.
-
-    ``None`` if ``path`` only shares a prefix with it (``/static2``).
-    """
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if not root_path or not path.startswith(root_path):
-        return path
-    rest = path[len(root_path) :]
-    if rest and not rest.startswith("/") and not root_path.endswith("/"):
-        return None
-    return rest
-
-
-def safe_parts(path: str | None) -> list[str] | None:
+def safe_parts(path: str) -> list[str] | None:
     """The path's segments, or ``None`` if any of them could lead elsewhere.
 
     The server already percent-decoded the path once; decoding it again would
@@ -171,7 +157,7 @@ def safe_parts(path: str | None) -> list[str] | None:
     Backslashes, NUL bytes and colons (drive letters, Windows file streams)
     have no place in a static file's URL on any system, so they are refused.
     """
-    if path is None or "\x00" in path or "\\" in path:
+    if "\x00" in path or "\\" in path:
         return None
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if any(part == ".." or ":" in part for part in parts):
@@ -187,7 +173,7 @@ def file_response(found: FoundPath, name: str) -> FileResponse:
 
 def redirect_to_directory(scope: Scope, parts: list[str]) -> Response:
     """Send ``/dir`` to ``/dir/``, so the page's relative links work."""
-    root_path: str = scope.get("root_path", "")
+    root_path: str = scope.get("root_path", "").rstrip("/")
     segments = [quote(part, safe="") for part in parts]
     location = quote(root_path) + "/".join(["", *segments, ""])
     query = scope.get("query_string", b"").decode("latin-1")

@@ -7,13 +7,20 @@ Jinja's loader; ``.html``, ``.htm`` and ``.xml`` templates autoescape, so a
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from typing import Any
 
-import jinja2
+from microasgi.extras import missing_package
+
+try:
+    import jinja2
+except ModuleNotFoundError as exc:
+    raise missing_package(exc) from None
 
 from microasgi.background import BackgroundTask, BackgroundTasks
+from microasgi.outerapps import link_path_for
 from microasgi.requests import HTTPConnection
 from microasgi.responses import HTMLResponse
 
@@ -22,7 +29,8 @@ class Templates:
     """A folder of Jinja2 templates; ``response()`` renders one for a request.
 
     Every template sees ``request`` and ``url_for(name, **params)``, which
-    builds the path of a route or mount (``url_for('static', path='site.css')``).
+    builds the path of a route or mount (``url_for('static', path='site.css')``),
+    also one of the app this app is mounted in.
     ``templates.env`` is the Jinja ``Environment``, for filters and globals.
     With ``auto_reload`` (the default) an edited template is picked up on the
     next render; turn it off in production to skip that check.
@@ -52,7 +60,20 @@ class Templates:
 
     def render(self, name: str, context: Mapping[str, Any] | None = None) -> str:
         """Render template ``name`` with ``context`` into a string."""
-        return self.env.get_template(name).render(context or {})
+        try:
+            return self.env.get_template(name).render(context or {})
+        except jinja2.TemplateNotFound as exc:  # also one it extends or includes
+            missing = str(exc.name)
+            raise jinja2.TemplateNotFound(missing, self._not_found(missing)) from None
+
+    def _not_found(self, name: str) -> str:
+        """Which template is missing, which exist, and the closest to ``name``."""
+        existing = self.env.list_templates()
+        close = difflib.get_close_matches(name, existing, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        listing = ", ".join(existing[:20]) + (", ..." if len(existing) > 20 else "")
+        where = ", ".join(getattr(self.env.loader, "searchpath", []))
+        return f"no template {name!r} in {where!r}{hint} (there: {listing or 'none'})"
 
     def response(
         self,
@@ -71,13 +92,12 @@ class Templates:
 
 @jinja2.pass_context
 def url_for(context: jinja2.runtime.Context, name: str, /, **params: Any) -> str:
-    """The path of route ``name``, below the path the app is mounted at."""
+    """The path of route ``name`` (of this app or one it is mounted in), below
+    the path the app is served at."""
     request = context.get("request")
     if not isinstance(request, HTTPConnection):
         raise RuntimeError(
             "url_for() in a template needs the request: render it with "
             "templates.response(request, ...) or pass {'request': request}"
         )
-    path: str = request.app.url_path_for(name, **params)
-    root_path: str = request.scope.get("root_path", "")
-    return root_path + path
+    return link_path_for(request.scope, name, **params)

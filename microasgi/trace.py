@@ -29,8 +29,11 @@ from microasgi.conversation import (
     conversation_json,
     conversation_lines,
     format_conversation,
+    recording_channels,
     to_json,
 )
+from microasgi.extensions import WEBSOCKET_DENIAL, extensions_used
+from microasgi.layers import Layer, layer_changes, watch_layers
 from microasgi.types import ASGIApp, Message, RawHeaders, Receive, Scope, Send
 from microasgi.validate import ConversationChecker
 
@@ -60,6 +63,14 @@ class Trace:
     error: BaseException | None = None
     timed_out: bool = False
     unread: list[Message] = field(default_factory=list)  # never received
+    layers: list[Layer] = field(default_factory=list)  # with layers=True
+
+    def as_layers(self) -> list[Layer]:
+        """The layers seen, or the whole app as one layer when not watched."""
+        if self.layers:
+            return self.layers
+        events = self.conversation.events
+        return [Layer("app", self.conversation, list(range(len(events))))]
 
     async def run(
         self, app: ASGIApp, scope: Scope, receive: Receive, send: Send,
@@ -67,18 +78,9 @@ class Trace:
     ) -> Trace:  # fmt: skip
         """Call ``app`` once, recording every message; its error is kept, not raised."""
         conversation = self.conversation
-
-        async def receive_and_record() -> Message:
-            message = await receive()
-            conversation.record("receive", message)
-            return message
-
-        async def record_and_send(message: Message) -> None:
-            conversation.record("send", message)
-            await send(message)
-
+        channels = recording_channels(receive, send, conversation.record)
         try:
-            call = app(scope, receive_and_record, record_and_send)
+            call = app(scope, *channels)
             await asyncio.wait_for(call, timeout)
         except asyncio.TimeoutError:
             self.timed_out = True
@@ -102,6 +104,7 @@ class TraceRequest:
     headers: RawHeaders = field(default_factory=list)
     websocket: bool = False
     texts: list[str] = field(default_factory=list)
+    extensions: list[str] = field(default_factory=list)  # offered, as a server would
 
 
 def build_scope(request: TraceRequest, state: dict[str, Any] | None = None) -> Scope:
@@ -135,11 +138,12 @@ def build_scope(request: TraceRequest, state: dict[str, Any] | None = None) -> S
         "headers": headers,
         "client": DEFAULT_CLIENT,
         "server": (url.hostname or DEFAULT_HOST, url.port or (443 if secure else 80)),
+        "extensions": {name: {} for name in request.extensions},
     }
     if request.websocket:
         del scope["method"]
         scope["subprotocols"] = []
-        scope["extensions"] = {"websocket.http.response": {}}
+        scope["extensions"].setdefault(WEBSOCKET_DENIAL, {})
     if state is not None:
         scope["state"] = dict(state)
     return scope
@@ -251,12 +255,16 @@ async def trace(
     *,
     lifespan: bool = False,
     timeout: float = 10.0,
+    layers: bool = False,
 ) -> list[Trace]:
     """Run ``request`` against ``app``; the request's trace, then the lifespan's.
 
     With ``lifespan=True`` the app gets ``lifespan.startup`` first and
-    ``lifespan.shutdown`` after; a failed startup skips the request.
+    ``lifespan.shutdown`` after; a failed startup skips the request. With
+    ``layers=True`` (a microasgi ``App`` only) the request's trace also
+    holds the conversation at every middleware boundary.
     """
+    target, watched = _watched(app) if layers else (app, [])
     peer = LifespanPeer(app, timeout) if lifespan else None
     state = None
     if peer is not None:
@@ -271,7 +279,10 @@ async def trace(
     else:
         client = HTTPPeer(request.body or b"")
     request_trace = Trace(Conversation(dict(scope)))
-    traces = [await request_trace.run(app, scope, client.receive, client.send, timeout)]
+    traces = [
+        await request_trace.run(target, scope, client.receive, client.send, timeout)
+    ]
+    traces[0].layers = watched
     if isinstance(client, HTTPPeer):
         traces[0].unread = client.pending
     if peer is not None:
@@ -279,6 +290,17 @@ async def trace(
             await peer.ask("lifespan.shutdown")
         traces.append(await peer.finish())
     return traces
+
+
+def _watched(app: ASGIApp) -> tuple[ASGIApp, list[Layer]]:
+    from microasgi.app import App
+
+    if not isinstance(app, App):
+        raise TypeError(
+            f"layers can be shown for a microasgi App only, not for "
+            f"{type(app).__name__}; its middleware stack is not known to microasgi"
+        )
+    return watch_layers(app)
 
 
 def format_trace(
@@ -290,6 +312,8 @@ def format_trace(
     lines = conversation_lines(
         trace.conversation, checker, style, body_limit, trace.unread
     )
+    if trace.conversation.scope.get("type") != "lifespan":
+        lines.append(_extensions_line(trace))
     lines.append(_ending(trace))
     breach = None if trace.error or trace.timed_out else checker.check_return()
     if breach is not None:
@@ -298,6 +322,22 @@ def format_trace(
         note = "unread: the server had this ready, but the app never called receive()"
         lines.append(style("dim", note))
     return "\n".join(lines)
+
+
+def offered_and_used(trace: Trace) -> tuple[list[str], list[str]]:
+    """The extensions the (simulated) server offered, and those the app used."""
+    conversation = trace.conversation
+    offered = list(conversation.scope.get("extensions") or {})
+    sent = [event.message for event in conversation.events if event.direction == "send"]
+    return offered, extensions_used(sent)
+
+
+def _extensions_line(trace: Trace) -> str:
+    offered, used = offered_and_used(trace)
+    return (
+        f"extensions offered by the server: {', '.join(offered) or 'none'}; "
+        f"used by the app: {', '.join(used) or 'none'}"
+    )
 
 
 def _ending(trace: Trace) -> str:
@@ -321,4 +361,12 @@ def trace_json(trace: Trace) -> dict[str, Any]:
         "breach": None if error or trace.timed_out else checker.check_return(),
         "unread": to_json(trace.unread),
     }
+    offered, used = offered_and_used(trace)
+    data["extensions"] = {"offered": offered, "used": used}
+    if trace.layers:
+        inners = [*trace.layers[1:], None]
+        data["layers"] = [
+            {"name": layer.name, "changes": layer_changes(layer, inner)}
+            for layer, inner in zip(trace.layers, inners, strict=True)
+        ]
     return data

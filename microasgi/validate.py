@@ -3,9 +3,11 @@
 ``validate(app)`` wraps any ASGI 3 app. Every message that passes through its
 ``receive`` and ``send`` goes past a :class:`ConversationChecker`, a small state
 machine per connection that knows the ``http``, ``websocket`` and ``lifespan``
-message formats (ASGI spec 2.4, with the WebSocket denial response and trailers
-extensions). The first breach raises :class:`ASGIProtocolError`, and raises it
-again when the app returns, so an app that catches it still fails.
+message formats (ASGI spec 2.4, with the extensions for WebSocket denial
+responses, trailers, early hints and pathsend, each allowed only when the
+server lists it in ``scope["extensions"]``). The first breach raises
+:class:`ASGIProtocolError`, and raises it again when the app returns, so an app
+that catches it still fails.
 
 Example:
     >>> from microasgi.validate import validate
@@ -18,6 +20,7 @@ import reprlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from microasgi.extensions import EXTENSION_OF
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ASGIProtocolError", "ConversationChecker", "validate"]
@@ -94,6 +97,16 @@ def _check_accept_headers(headers: Any) -> str | None:
     return problem
 
 
+def _check_links(links: Any) -> str | None:
+    if isinstance(links, (str, bytes)) or not isinstance(links, Iterable):
+        return f"must be a list of Link values as bytes, got {_describe(links)}"
+    for index, link in enumerate(links):
+        problem = _check_header((b"link", link))
+        if problem is not None:
+            return f"item {index} must be bytes without CR, LF or NUL, got {link!r}"
+    return None
+
+
 _BYTES = _instance_of(bytes, "bytes")
 _OPTIONAL_BYTES = _instance_of(bytes, "bytes or None", optional=True)
 _STR = _instance_of(str, "a str")
@@ -114,6 +127,7 @@ _SEND_FIELDS: dict[str, dict[str, tuple[bool, FieldCheck]]] = {
         "more_trailers": (False, _BOOL),
     },
     "http.response.pathsend": {"path": (True, _STR)},
+    "http.response.early_hint": {"links": (True, _check_links)},
     "websocket.accept": {
         "subprotocol": (False, _OPTIONAL_STR),
         "headers": (False, _check_accept_headers),
@@ -150,13 +164,6 @@ _RECEIVE_FIELDS: dict[str, dict[str, tuple[bool, FieldCheck]]] = {
     },
     "lifespan.startup": {},
     "lifespan.shutdown": {},
-}
-# Message types that belong to an extension the server must advertise first.
-_EXTENSION_OF = {
-    "http.response.trailers": "http.response.trailers",
-    "http.response.pathsend": "http.response.pathsend",
-    "websocket.http.response.start": "websocket.http.response",
-    "websocket.http.response.body": "websocket.http.response",
 }
 # Lifespan replies: message type -> (state it answers, state it leads to).
 _LIFESPAN_REPLIES = {
@@ -250,7 +257,7 @@ class ConversationChecker:
                 f"{kind!r} is not a message to {way} on a {self.scope_type!r} "
                 f"connection; expected one of {expected}"
             )
-        extension = _EXTENSION_OF.get(kind)
+        extension = EXTENSION_OF.get(kind)
         if extension is not None and extension not in self.extensions:
             return (
                 f"{kind!r} needs the {extension!r} extension, which the server "
@@ -265,11 +272,24 @@ class ConversationChecker:
                 f"{kind!r} sent after the response completed; "
                 "an HTTP request gets exactly one response"
             )
-        if kind == "http.response.start":
+        if kind == "http.response.early_hint":
+            if self.state != "start":
+                return (
+                    "'http.response.early_hint' sent after 'http.response.start'; "
+                    "hints must come before the response"
+                )
+        elif kind == "http.response.start":
             if self.state != "start":
                 return "'http.response.start' sent twice; a response starts once"
             self.state = "body"
             self.trailers_expected = message.get("trailers") is True
+            if self.trailers_expected and "http.response.trailers" not in (
+                self.extensions
+            ):
+                return (
+                    "'http.response.start' asks for 'trailers', but the server did "
+                    "not list 'http.response.trailers' in scope['extensions']"
+                )
         elif kind == "http.response.trailers":
             if self.state != "trailers":
                 return (

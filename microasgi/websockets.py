@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from microasgi.concurrency import is_async_callable
 from microasgi.datastructures import encode_header
+from microasgi.drain import Drain, drain_of
 from microasgi.exceptions import HTTPException, WebSocketDisconnect
-from microasgi.requests import HTTPConnection
+from microasgi.middleware.errors import report_server_error
+from microasgi.requests import HTTPConnection, parse_json
 from microasgi.responses import encode_json
 from microasgi.types import Message, Receive, Scope, Send
 
@@ -190,7 +191,7 @@ class WebSocket(HTTPConnection):
         if payload is None:
             payload = message.get("bytes") or b""
         try:
-            return json.loads(payload)
+            return parse_json(payload)
         except (ValueError, RecursionError) as exc:
             await self._refuse(1007, f"invalid JSON: {exc}")
 
@@ -280,7 +281,7 @@ async def run_websocket_handler(
         return  # the client left before we could answer
     try:
         handler = route.endpoint(ws, **scope.get("path_params", {}))
-        await _until_drained(handler, ws, getattr(app, "drain", None))
+        await _until_drained(handler, ws, drain_of(scope))
     except WebSocketDisconnect:
         pass  # the client left (or sent a bad frame): nothing more to say
     except HTTPException as exc:
@@ -291,14 +292,17 @@ async def run_websocket_handler(
     except Exception as exc:
         logger.error("Exception in WebSocket handler %r for %s", route.name,
                      ws.path, exc_info=exc)  # fmt: skip
-        await _call_error_handler(app, ws, exc)
+        if not await _call_error_handler(app, ws, exc):
+            report_server_error(scope, exc)
         if ws.application_state is WebSocketState.CONNECTING:
             await ws.deny(500, b"Internal Server Error")
         await ws.close(1011)
     await ws.close()  # refuses with 403 if the handler never accepted
 
 
-async def _until_drained(handler: Awaitable[None], ws: WebSocket, drain: Any) -> None:
+async def _until_drained(
+    handler: Awaitable[None], ws: WebSocket, drain: Drain | None
+) -> None:
     """Run ``handler``; if the server starts shutting down, stop it and close 1012.
 
     The handler runs as its own task so that it can be cancelled (its
@@ -322,8 +326,9 @@ async def _until_drained(handler: Awaitable[None], ws: WebSocket, drain: Any) ->
     task.result()  # the handler's own outcome, error or not
 
 
-async def _call_error_handler(app: Any, ws: WebSocket, exc: Exception) -> None:
-    """Call the handler registered for ``exc``'s class (not for status codes)."""
+async def _call_error_handler(app: Any, ws: WebSocket, exc: Exception) -> bool:
+    """Call the handler registered for ``exc``'s class (not for status codes);
+    True if there was one."""
     handlers: Mapping[type[BaseException], Any] = getattr(app, "exception_handlers", {})
     handler = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
     try:
@@ -335,3 +340,4 @@ async def _call_error_handler(app: Any, ws: WebSocket, exc: Exception) -> None:
         pass
     except Exception:
         logger.exception("Exception handler %r failed", handler)
+    return handler is not None

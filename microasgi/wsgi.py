@@ -30,6 +30,7 @@ from microasgi.datastructures import Headers, encode_header
 from microasgi.exceptions import ClientDisconnect
 from microasgi.requests import parse_content_length
 from microasgi.responses import PlainTextResponse
+from microasgi.rootpath import include_root_path, includes
 from microasgi.types import Message, RawHeaders, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class WSGIApp:
             response = too_large_response(self.max_body_size)
             await response(scope, receive, send)
             return
+        include_root_path(scope)  # PATH_INFO is taken from raw_path
         exchange = WSGIExchange(scope, receive, send, self.max_body_size)
         watcher = asyncio.ensure_future(exchange.watch_for_disconnect())
         try:
@@ -168,12 +170,10 @@ class WSGIExchange:
         except Exception:
             if self.answered_early:
                 return  # the app failed on the body the 413 refused
-            if self.headers_sent:
-                raise  # too late for a 500: let the server abort the response
-            logger.exception("Exception in WSGI application")
-            response = PlainTextResponse("Internal Server Error", status_code=500)
-            with contextlib.suppress(ClientDisconnect):
-                self.on_loop(partial(response, self.scope, self.receive, self.send))
+            # Raised like any ASGI app's error: the layer around answers (an
+            # App with its handlers, or the server with a 500), or, once the
+            # headers went out, the server aborts the response.
+            raise
 
     def call_app(self, app: WSGIApplication) -> None:
         body = app(self.environ, self.start_response)
@@ -393,9 +393,7 @@ def path_info(scope: Scope, script_name: str) -> str:
         full_path = to_wsgi_str(unquote_to_bytes(raw_path.partition(b"?")[0]))
     else:
         full_path = to_wsgi_str(scope["path"].encode())
-    if script_name and (
-        full_path == script_name or full_path.startswith(script_name + "/")
-    ):
+    if script_name and includes(full_path, script_name):
         return full_path[len(script_name) :]
     return full_path
 

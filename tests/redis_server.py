@@ -35,6 +35,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (10000 higher) is free too."""
+    for _ in range(100):
+        port = free_port()
+        if port > 55535:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port + 10000))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("found no free port pair for a Redis cluster node")
+
+
 class RedisServer:
     """One redis-server process that tests can kill and start again."""
 
@@ -63,13 +78,13 @@ class RedisServer:
         finally:
             server.stop()
 
-    def start(self) -> None:
+    def start(self, *options: str) -> None:
         """Start the server (again) on its port and wait until it answers PING."""
         log = (self.folder / "redis.log").open("ab")
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", HOST,
              "--save", "", "--appendonly", "no", "--dir", str(self.folder),
-             "--protected-mode", "no"],
+             "--protected-mode", "no", *options],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         log.close()
@@ -119,3 +134,46 @@ class RedisServer:
     def log(self) -> str:
         path = self.folder / "redis.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextlib.contextmanager
+def redis_cluster(folder: Path, size: int = 3) -> Iterator[list[RedisServer]]:
+    """A Redis Cluster of ``size`` primaries on free ports, slots spread evenly."""
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        message = "redis-server and redis-cli are not installed"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    nodes: list[RedisServer] = []
+    try:
+        for number in range(size):
+            node_folder = folder / f"node{number}"
+            node_folder.mkdir()
+            node = RedisServer(node_folder, free_cluster_port())
+            node.start("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+            nodes.append(node)
+        addresses = [f"{HOST}:{node.port}" for node in nodes]
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *addresses,
+             "--cluster-replicas", "0", "--cluster-yes"],
+            check=True, capture_output=True, timeout=30,
+        )  # fmt: skip
+        deadline = time.monotonic() + START_TIMEOUT
+        while any(
+            b"cluster_state:ok" not in n.command("CLUSTER", "INFO") for n in nodes
+        ):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the Redis cluster did not settle")
+            time.sleep(0.05)
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def owner_of(nodes: list[RedisServer], key: str) -> RedisServer:
+    """The cluster node that serves ``key`` (the others answer MOVED)."""
+    for node in nodes:
+        if not node.command("EXISTS", key).startswith(b"-MOVED"):
+            return node
+    raise LookupError(f"no node serves {key!r}")

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +52,7 @@ class ServerKind:
     module: str
     arguments: str
     runs_lifespan: bool = True
+    root_path_option: str = "--root-path"  # sets the scope's root_path
 
     @property
     def installed(self) -> bool:
@@ -73,7 +74,8 @@ KINDS = {
         ServerKind("daphne", "daphne", "-b 127.0.0.1 -p {port} -v 0 {target}",
                    runs_lifespan=False),
         ServerKind("granian", "granian", "--interface asgi --host 127.0.0.1 "
-                   "--port {port} --log-level warning --no-access-log {target}"),
+                   "--port {port} --log-level warning --no-access-log {target}",
+                   root_path_option="--url-path-prefix"),
     ]
 }  # fmt: skip
 
@@ -146,9 +148,17 @@ class Server:
         return self.log().count(text)
 
 
-def command(kind: ServerKind, app_file: Path, port: int) -> list[str]:
+def command(
+    kind: ServerKind,
+    app_file: Path,
+    port: int,
+    root_path: str = "",
+    options: Sequence[str] = (),
+) -> list[str]:
     arguments = kind.arguments.format(target=f"{app_file.stem}:app", port=port)
-    return [sys.executable, "-m", kind.module, *arguments.split()]
+    if root_path:  # as deployed behind a proxy that strips this prefix
+        arguments = f"{kind.root_path_option} {root_path} {arguments}"
+    return [sys.executable, "-m", kind.module, *arguments.split(), *options]
 
 
 def environment(app_file: Path, extra: dict[str, str] | None) -> dict[str, str]:
@@ -164,10 +174,14 @@ def start(
     name: str,
     app_file: Path = RELIABILITY_APP,
     env: dict[str, str] | None = None,
+    root_path: str = "",
+    options: Sequence[str] = (),
     port: int | None = None,
 ) -> Server:
-    """Start a server process (without waiting for it to answer), on ``port``
-    or a free one."""
+    """Start a server process (without waiting for it to answer); with
+    ``root_path``, the server is told the app is served below that prefix;
+    ``options`` go to the server's command line as they are. It listens on
+    ``port``, or on a free one."""
     kind = KINDS[name]
     if not kind.installed:
         pytest.skip(f"{kind.module} is not installed")
@@ -175,7 +189,7 @@ def start(
     handle, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
     try:
         process = subprocess.Popen(
-            command(kind, app_file, port),
+            command(kind, app_file, port, root_path, options),
             stdin=subprocess.DEVNULL,
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -259,14 +273,17 @@ def discard(server: Server) -> None:
 
 @contextlib.contextmanager
 def serve_all(
-    name: str, apps: Sequence[tuple[Path, str]], env: dict[str, str] | None = None
+    name: str,
+    apps: Sequence[tuple[Path, str]],
+    env: dict[str, str] | None = None,
+    root_path: str = "",
 ) -> Iterator[list[Server]]:
     """Run several apps, each ``(app file, ready path)``, under server ``name``
     at once (they start in parallel); always stop them all."""
     servers: list[Server] = []
     try:
         for app_file, _ in apps:
-            servers.append(start(name, app_file, env=env))
+            servers.append(start(name, app_file, env=env, root_path=root_path))
         for server, (_, ready_path) in zip(servers, apps, strict=True):
             wait_until_serving(server, ready_path, START_TIMEOUT)
         yield servers
@@ -281,11 +298,23 @@ def serve(
     app_file: Path = RELIABILITY_APP,
     env: dict[str, str] | None = None,
     ready_path: str = "/",
+    root_path: str = "",
 ) -> Iterator[Server]:
     """Run one app under server ``name`` for the ``with`` block, once
     ``ready_path`` answers."""
-    with serve_all(name, [(app_file, ready_path)], env) as (server,):
+    with serve_all(name, [(app_file, ready_path)], env, root_path) as (server,):
         yield server
+
+
+@contextlib.asynccontextmanager
+async def http_client(
+    server: Server, timeout: float = 10.0
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client for ``server``, ignoring proxy settings in the environment."""
+    async with httpx.AsyncClient(
+        base_url=server.url, trust_env=False, timeout=timeout
+    ) as client:
+        yield client
 
 
 def run_to_exit(

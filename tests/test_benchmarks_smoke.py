@@ -102,3 +102,17 @@ def test_fanout_quick_run_delivers_every_steady_message(tmp_path: Path) -> None:
     assert steady["received"] == steady["expected"] > 0
     assert steady["disorder"] == steady["gaps"] == 0
     assert "KiB RSS per idle subscriber" in done.stdout
+
+
+def test_static_files_quick_run_checks_and_measures(tmp_path: Path) -> None:
+    if importlib.util.find_spec("granian") is None:
+        pytest.skip("granian is not installed")
+    output = tmp_path / "static.json"
+    done = run_python(
+        "-m", "benchmarks.static_files", "--quick", "--sizes", "1",
+        "--frameworks", "raw,microasgi", "--json", str(output),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    results = json.loads(output.read_text())["results"]
+    assert [r["framework"] for r in results] == ["raw", "microasgi"]
+    assert all(r["downloads_per_second"] > 0 for r in results)

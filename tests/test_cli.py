@@ -130,6 +130,71 @@ def test_cli_trace_a_starlette_app(starlette_file: Path) -> None:
     assert "body       b'HI' (2 bytes)" in result.stdout
 
 
+def test_cli_trace_offers_an_extension_and_names_its_use(tmp_path: Path) -> None:
+    (tmp_path / "page.txt").write_text("hello")
+    (tmp_path / "files.py").write_text(
+        "from starlette.responses import FileResponse\n"
+        "async def app(scope, receive, send):\n"
+        "    await FileResponse('page.txt')(scope, receive, send)\n"
+    )
+    result = run_cli(
+        "trace", "files.py", "GET", "/", "--extension", "http.response.pathsend",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "http.response.pathsend" in message_types(result.stdout)
+    assert (
+        "extensions offered by the server: http.response.pathsend; "
+        "used by the app: http.response.pathsend"
+    ) in result.stdout
+
+
+LAYERED_APP = """\
+from microasgi import App
+from microasgi.middleware import GZipMiddleware
+
+app = App()
+app.add_middleware(GZipMiddleware, minimum_size=10)
+
+@app.get("/")
+async def index(request):
+    return "hello " * 100
+"""
+
+
+def test_cli_trace_layers_lists_what_each_layer_changed(tmp_path: Path) -> None:
+    (tmp_path / "layered.py").write_text(LAYERED_APP)
+    result = run_cli(
+        "trace", "layered.py", "GET", "/", "-H", "Accept-Encoding: gzip", "--layers",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    listing = result.stdout.split("layers, outermost first, and what each changed:\n")
+    assert listing[1].splitlines()[:4] == [
+        "server",
+        "  ServerErrorMiddleware",
+        "    passed everything through unchanged",
+        "    GZipMiddleware",
+    ]
+    assert "body compressed: 600 -> 32 bytes" in listing[1]
+
+
+def test_cli_trace_format_mermaid(tmp_path: Path) -> None:
+    (tmp_path / "layered.py").write_text(LAYERED_APP)
+    result = run_cli(
+        "trace", "layered.py", "/", "--layers", "--format", "mermaid", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("sequenceDiagram\n    participant P0 as Server\n")
+    assert "    P1-->>P0: http.response.body (600 bytes)" in result.stdout
+
+
+def test_cli_trace_layers_of_a_raw_app_says_why_not() -> None:
+    result = run_cli("trace", "examples/hello_raw.py", "GET", "/", "--layers")
+    assert result.returncode == 1
+    assert "layers can be shown for a microasgi App only" in result.stderr
+
+
 def test_cli_trace_a_raw_asgi_callable() -> None:
     result = run_cli("trace", "examples/hello_raw.py", "GET", "/missing")
     assert result.returncode == 0, result.stderr

@@ -74,9 +74,14 @@ def test_headers_lookup_is_case_insensitive() -> None:
 def test_headers_multi_valued_getlist_in_order() -> None:
     headers = Headers([(b"accept", b"a"), (b"x", b"1"), (b"accept", b"b")])
     assert headers.getlist("Accept") == ["a", "b"]
-    assert headers["accept"] == "b"
     assert list(headers) == ["accept", "x"]
     assert len(headers) == 2
+
+
+def test_headers_get_and_getitem_give_the_first_value() -> None:
+    headers = Headers([(b"host", b"a.example"), (b"host", b"b.example")])
+    assert headers.get("host") == "a.example"
+    assert headers["Host"] == "a.example"
 
 
 def test_headers_missing_key_raises_keyerror() -> None:

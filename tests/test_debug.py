@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 import pytest
-from asgi import http_scope, run_asgi
+from asgi import http_scope, run_asgi, websocket_scope
 
 from microasgi import App
 from microasgi.debug import CheckedHandler, TimedSteps
@@ -104,6 +104,170 @@ async def test_debug_warns_when_the_thread_pool_is_saturated(
         "busy; make slow handlers async with non-blocking calls, or raise "
         "App(thread_pool_size=...)"
     ]
+
+
+# WebSocket handlers and middleware get the same checks -----------------------
+
+WS_SCRIPT = [
+    {"type": "websocket.connect"},
+    {"type": "websocket.disconnect", "code": 1000},
+]
+
+
+async def test_debug_warns_when_a_websocket_handler_blocks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App(debug=True)
+
+    @app.websocket("/ws")
+    async def chat(ws):
+        await ws.accept()
+        time.sleep(0.15)  # blocks the event loop
+        await ws.close()
+
+    await run_asgi(app, websocket_scope("/ws"), WS_SCRIPT)
+    [warning] = debug_warnings(caplog)
+    assert warning.startswith("WebSocket handler 'chat' blocked the event loop for ")
+    assert "await ws.app.thread_pool.run(...)" in warning
+
+
+class SlowMiddleware:
+    def __init__(self, app: Any, seconds: float = 0.15) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        time.sleep(self.seconds)  # blocks the event loop
+        await self.app(scope, receive, send)
+
+
+async def test_debug_warns_when_a_middleware_blocks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App(debug=True, middleware=[SlowMiddleware])
+
+    @app.get("/")
+    async def fast(request):
+        return "done"
+
+    sent = await get(app)
+    assert sent[-1]["body"] == b"done"
+    [warning] = debug_warnings(caplog)
+    assert warning.startswith("middleware 'SlowMiddleware' blocked the event loop")
+
+
+async def test_debug_blames_the_handler_not_the_middleware_around_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App(debug=True)
+    app.add_middleware(SlowMiddleware, seconds=0)
+
+    @app.get("/")
+    async def slow(request):
+        time.sleep(0.15)
+        return "done"
+
+    await get(app)
+    [warning] = debug_warnings(caplog)
+    assert warning.startswith("async handler 'slow' blocked the event loop")
+
+
+async def test_debug_does_not_blame_a_middleware_for_a_slow_startup(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App(debug=True)
+    app.add_middleware(SlowMiddleware, seconds=0)
+    app.on_startup(lambda: time.sleep(0.15))
+    script = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    await run_asgi(app, {"type": "lifespan", "asgi": {"version": "3.0"}}, script)
+    assert not [w for w in debug_warnings(caplog) if "middleware" in w]
+
+
+async def saturate(app: App, *calls: Any) -> None:
+    """Run ``calls`` at once while the pool's only thread is busy."""
+    gate = threading.Event()
+
+    async def hold_the_thread() -> None:
+        await app.thread_pool.run(gate.wait, 5)
+
+    async def release_when_queued() -> None:
+        for _ in range(500):
+            if app.thread_pool.busy == 1 + len(calls):
+                break
+            await anyio.sleep(0.01)
+        gate.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(hold_the_thread)
+        await anyio.sleep(0.02)
+        for call in calls:
+            group.start_soon(call)
+        group.start_soon(release_when_queued)
+
+
+async def test_debug_warns_when_a_websocket_handler_waits_for_a_thread(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App(debug=True, thread_pool_size=1)
+
+    @app.websocket("/ws")
+    async def lookup(ws):
+        await ws.accept()
+        await ws.app.thread_pool.run(time.sleep, 0)
+        await ws.close()
+
+    async def connect() -> None:
+        await run_asgi(app, websocket_scope("/ws"), WS_SCRIPT)
+
+    await get(app, "/nowhere")  # builds the stack: the checks are in place
+    await saturate(app, connect)
+    assert debug_warnings(caplog) == [
+        "WebSocket handler 'lookup' waited for a thread: all 1 threads of the pool "
+        "were busy; make slow handlers async with non-blocking calls, or raise "
+        "App(thread_pool_size=...)"
+    ]
+
+
+async def test_debug_warns_when_a_middleware_waits_for_a_thread(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def threaded(app: Any) -> Any:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            await scope["app"].thread_pool.run(time.sleep, 0)
+            await app(scope, receive, send)
+
+        return middleware
+
+    app = App(debug=True, thread_pool_size=1, middleware=[threaded])
+    app.add_route("/", lambda request: "done")
+
+    async def request() -> None:
+        await get(app)
+
+    await get(app, "/nowhere")
+    caplog.clear()
+    await saturate(app, request)
+    assert [w.partition(":")[0] for w in debug_warnings(caplog)] == [
+        "middleware 'threaded' waited for a thread"
+    ]
+
+
+async def test_timed_steps_nested_count_only_their_own_work() -> None:
+    inner_steps: list[TimedSteps] = []
+
+    async def inner() -> None:
+        time.sleep(0.05)
+
+    async def outer() -> None:
+        time.sleep(0.01)
+        steps = TimedSteps(inner())
+        inner_steps.append(steps)
+        await steps
+
+    outer_steps = TimedSteps(outer())
+    await outer_steps
+    assert inner_steps[0].longest >= 0.05
+    assert 0.01 <= outer_steps.longest < 0.04
 
 
 async def test_debug_warns_when_a_get_handler_returns_none(

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import pytest
-from _core_helpers import Result, call, make_scope, run
+from _core_helpers import Result, call, json_headers, make_scope, run
 
 from microasgi import (
     App,
@@ -16,6 +16,7 @@ from microasgi import (
     Request,
     StreamingResponse,
 )
+from microasgi.fileresponse import FileResponse
 from microasgi.middleware.errors import ServerErrorMiddleware
 from microasgi.types import Receive, Scope, Send
 
@@ -149,6 +150,60 @@ async def test_exception_handler_for_http_exception_class() -> None:
     app = raising_app(HTTPException(403))
     app.add_exception_handler(HTTPException, lambda request, exc: str(exc))
     assert (await call(app, "GET", "/boom")).text == "403: Forbidden"
+
+
+def catch_all_app() -> App:
+    """An app with a handler for Exception, and routes that fail as clients do."""
+    app = App(max_body_size=4)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Any:
+        return JSONResponse({"error": "crashed"}, status_code=500)
+
+    @app.post("/items")
+    async def create(request: Request) -> Any:
+        return await request.json()
+
+    @app.get("/items/{item_id:int}")
+    async def show(request: Request, item_id: int) -> Any:
+        raise HTTPException(404, "No such item")
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/nowhere", b"", 404),
+        ("GET", "/items/3", b"", 404),
+        ("DELETE", "/items", b"", 405),
+        ("POST", "/items", b"{", 400),
+        ("POST", "/items", b"[1, 2, 3]", 413),
+    ],
+)
+async def test_exception_handler_for_exception_keeps_http_errors(
+    method: str, path: str, body: bytes, status: int
+) -> None:
+    result = await call(
+        catch_all_app(), method, path, body=body, headers=json_headers()
+    )
+    assert result.status == status
+
+
+async def test_exception_handler_for_exception_still_catches_errors() -> None:
+    app = raising_app(AppError("broken"))
+    app.add_exception_handler(Exception, lambda request, exc: f"caught {exc}")
+    assert (await call(app, "GET", "/boom")).text == "caught broken"
+
+
+async def test_exception_handler_for_http_exception_subclass() -> None:
+    class PaymentError(HTTPException):
+        pass
+
+    app = raising_app(PaymentError(402))
+    app.add_exception_handler(Exception, lambda request, exc: "too general")
+    app.add_exception_handler(PaymentError, lambda request, exc: "pay first")
+    assert (await call(app, "GET", "/boom")).text == "pay first"
 
 
 def test_exception_handler_refuses_other_keys() -> None:
@@ -292,3 +347,121 @@ async def test_http_exception_without_body_status_sends_no_body(status: int) -> 
     assert result.status == status
     assert result.body == b""
     assert result.header("content-length") is None
+
+
+# The app's 500 handler answers every unhandled error ----------------------------
+
+
+def with_json_500(app: App) -> App:
+    @app.exception_handler(500)
+    async def server_error(request: Request, exc: Any) -> Any:
+        return JSONResponse({"error": type(exc).__name__}, status_code=500)
+
+    return app
+
+
+def raising_middleware(app: Any) -> Any:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raise AppError("middleware bug")
+        await app(scope, receive, send)
+
+    return middleware
+
+
+async def test_error_in_middleware_goes_to_the_500_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = with_json_500(App(middleware=[raising_middleware]))
+    app.add_route("/", lambda request: "x")
+    result = await call(app)
+    assert (result.status, result.body) == (500, b'{"error":"AppError"}')
+    assert len(errors(caplog)) == 1
+
+
+async def test_error_in_middleware_goes_to_an_exception_class_handler() -> None:
+    app = App(middleware=[raising_middleware])
+    app.add_route("/", lambda request: "x")
+
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: Any) -> Any:
+        return JSONResponse({"caught": str(exc)}, status_code=503)
+
+    result = await call(app)
+    assert (result.status, result.body) == (503, b'{"caught":"middleware bug"}')
+
+
+async def test_error_in_mounted_asgi_app_goes_to_the_500_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AppError("mounted bug")
+
+    app = with_json_500(App())
+    app.mount("/legacy", broken)
+    result = await call(app, "GET", "/legacy/x")
+    assert (result.status, result.body) == (500, b'{"error":"AppError"}')
+    assert len(errors(caplog)) == 1
+
+
+async def test_error_in_mounted_app_handler_goes_to_the_outer_500_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = with_json_500(App())
+    app.mount("/sub", raising_app(AppError("sub bug")))
+    result = await call(app, "GET", "/sub/boom")
+    assert (result.status, result.body) == (500, b'{"error":"AppError"}')
+    assert len(errors(caplog)) == 1
+
+
+async def test_mounted_app_own_handler_wins_over_the_outer_one() -> None:
+    sub = raising_app(AppError("sub bug"))
+
+    @sub.exception_handler(500)
+    async def sub_error(request: Request, exc: Any) -> Any:
+        return JSONResponse({"from": "sub"}, status_code=500)
+
+    app = with_json_500(App())
+    app.mount("/sub", sub)
+    result = await call(app, "GET", "/sub/boom")
+    assert result.body == b'{"from":"sub"}'
+
+
+async def test_missing_file_in_file_response_goes_to_the_500_handler(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = with_json_500(App())
+    app.add_route("/file", lambda request: FileResponse(tmp_path / "gone.txt"))
+    result = await call(app, "GET", "/file")
+    assert (result.status, result.body) == (500, b'{"error":"FileNotFoundError"}')
+    assert len(errors(caplog)) == 1
+
+
+async def test_failing_500_handler_for_a_middleware_error_gives_plain_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App(middleware=[raising_middleware])
+    app.add_route("/", lambda request: "x")
+
+    @app.exception_handler(500)
+    async def server_error(request: Request, exc: Any) -> Any:
+        raise RuntimeError("handler bug")
+
+    result = await call(app)
+    assert (result.status, result.text) == (500, "Internal Server Error")
+
+
+async def test_http_exception_in_middleware_keeps_its_status(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def denying_middleware(app: Any) -> Any:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            raise HTTPException(403, "No entry")
+
+        return middleware
+
+    app = App(middleware=[denying_middleware])
+    app.add_route("/", lambda request: "x")
+    result = await call(app)
+    assert (result.status, result.text) == (403, "No entry")
+    assert errors(caplog) == []

@@ -2,7 +2,8 @@
 
 The browser tests serve the example with uvicorn on 127.0.0.1 and drive
 Debian's headless Chromium with Playwright. They are skipped when either is
-missing. Set ``UPDATE_SCREENSHOTS=1`` to refresh ``docs/img/chat.png``.
+missing. Set ``UPDATE_SCREENSHOTS=1`` to refresh ``docs/img/chat.png`` (taken
+with the two pages on two worker processes).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from screenshots import tabs_picture
 from servers import (
     START_TIMEOUT,
     Server,
@@ -257,7 +259,7 @@ class ChatWorkers:
         """A new process for worker ``index``, on the port it had."""
         port = self.servers[index].port
         self.servers[index] = start(
-            "uvicorn-httptools", CHAT / "app.py", self.env, port
+            "uvicorn-httptools", CHAT / "app.py", self.env, port=port
         )
         wait_until_serving(self.servers[index], "/", START_TIMEOUT)
 
@@ -317,7 +319,7 @@ def last_line(page: Any) -> Any:
 
 
 def test_example_chat_two_browsers_exchange_a_message(
-    chat_server: str, browser: Any, tmp_path: Path
+    chat_server: str, browser: Any
 ) -> None:
     from playwright.sync_api import expect
 
@@ -331,10 +333,6 @@ def test_example_chat_two_browsers_exchange_a_message(
     expect(last_line(bob)).to_have_text("ada: hi bob <b>!</b>")
     expect(last_line(ada)).to_have_text("ada: hi bob <b>!</b>")
     assert ada.locator("#log b").count() == 0  # shown as text, never as HTML
-    shot = ada.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
-    assert shot.startswith(b"\x89PNG")
-    if os.environ.get("UPDATE_SCREENSHOTS"):
-        SCREENSHOT.write_bytes(shot)
     assert errors == []  # no JavaScript errors on either page
 
 
@@ -397,6 +395,11 @@ def test_example_chat_browsers_on_two_workers_hear_each_other(
     say(ada, "heard you")
     expect(last_line(bob)).to_have_text("ada: heard you")
     assert errors == []
+    captions = [f"ada's tab (worker {ada_pid})", f"bob's tab (worker {bob_pid})"]
+    shot = tabs_picture(browser, [ada, bob], captions)
+    assert shot.startswith(b"\x89PNG")
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        SCREENSHOT.write_bytes(shot)
 
 
 def test_example_chat_page_resumes_on_a_restarted_worker(

@@ -9,7 +9,9 @@ tests of their own.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -67,6 +69,7 @@ HITS: dict[str, Hit] = {
         '"url":"http://localhost/whoami"',
         base_url="http://localhost",
     ),
+    "extensions_howto": Hit("GET", "/squares.csv", 200, "1000,1000000"),
     "flask_inside": Hit("GET", "/legacy/", 200, "Hello from Flask, served at /legacy/"),
     "forms_upload_howto": Hit(
         "POST",
@@ -87,6 +90,7 @@ HITS: dict[str, Hit] = {
         base_url="https://example.com",
     ),
     "quickstart": Hit("GET", "/items/3?q=books", 200, '{"id":3,"q":"books"}'),
+    "hub_howto": Hit("POST", "/feeds/news", 200, '"id":', {"json": {"title": "hi"}}),
     "scaling_howto": Hit(
         "GET",
         "/hits",
@@ -140,6 +144,7 @@ HITS: dict[str, Hit] = {
 
 # Examples whose own pytest tests the docs tell readers to run.
 WITH_TESTS = [
+    "examples/project/test_items_api.py",
     "examples/testing_howto.py",
     "examples/watching_howto.py",
     "examples/tutorial/ch08_call_directly.py",
@@ -225,3 +230,25 @@ def test_examples_with_tests_pass_under_pytest() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def served_examples() -> list[Path]:
+    """Example files that define an ``app`` to serve (not the test examples)."""
+    paths = [*EXAMPLES.glob("*.py"), *EXAMPLES.glob("*/*.py")]
+    tested = {ROOT / path for path in WITH_TESTS}
+    return sorted(
+        path
+        for path in paths
+        if path not in tested and re.search(r"^app = ", path.read_text(), re.M)
+    )
+
+
+@pytest.mark.parametrize(
+    "path", served_examples(), ids=lambda path: str(path.relative_to(EXAMPLES))
+)
+def test_examples_say_how_to_serve_them_from_the_repository_root(path: Path) -> None:
+    docstring = ast.get_docstring(ast.parse(path.read_text())) or ""
+    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    assert f"uvicorn {module}:app" in docstring
+    others = re.findall(r"uvicorn (?!examples\.)[\w.]+:", docstring)
+    assert others == [], "one style: uvicorn examples.NAME:app, from the root"

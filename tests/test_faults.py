@@ -23,6 +23,7 @@ from servers import (
     KINDS,
     RawConnection,
     Server,
+    http_client,
     known_failure,
     run_to_exit,
     serve,
@@ -53,9 +54,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 
 @pytest.fixture
 async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=server.url, trust_env=False, timeout=5
-    ) as client:
+    async with http_client(server, timeout=5) as client:
         yield client
 
 

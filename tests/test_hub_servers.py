@@ -2,7 +2,8 @@
 
 Event streams resume on another worker, and shutdown drains long-lived
 connections: WebSockets close with 1012, event streams end with ``retry:``,
-and the server exits at once instead of waiting for them.
+and the server exits at once instead of waiting for them (uvicorn and
+granian; hypercorn closes them itself before the app can).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from redis_server import RedisServer
-from servers import serve, serve_all, server_params
+from servers import known_failure, serve, serve_all, server_params
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -66,9 +67,18 @@ async def test_event_stream_resumes_on_another_worker(
     assert 'data: "live"' in live
 
 
-@pytest.mark.parametrize("name", server_params("uvicorn-h11", "uvicorn-httptools"))
+@pytest.mark.parametrize(
+    "name", server_params("uvicorn-h11", "uvicorn-httptools", "hypercorn", "granian")
+)
 async def test_shutdown_drains_websockets_and_event_streams(name: str) -> None:
     with serve(name, APP_FILE) as server:
+        known_failure(
+            server,
+            "hypercorn",
+            "hypercorn's parent process takes the signal and its worker closes "
+            "open connections before the app hears of shutdown (lifespan.shutdown "
+            "comes last), so there is nothing left to drain",
+        )
         async with (
             connect(f"{server.ws_url}/ws/lobby", proxy=None) as ws,
             httpx.AsyncClient(trust_env=False, timeout=TIMEOUT) as client,

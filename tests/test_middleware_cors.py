@@ -51,13 +51,36 @@ async def preflight(
 # --- simple requests ------------------------------------------------------
 
 
-async def test_cors_request_without_origin_passes_unchanged():
+async def test_cors_request_without_origin_gets_only_vary_origin():
+    # The answer to an allowed origin differs, so a shared cache must not hand
+    # this one to it: Vary says the answer depends on Origin.
     app = CORSMiddleware(text_app(), allow_origins=["https://a.com"])
+    sent = await call(app, cors_scope())
+    assert sent == [
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"vary", b"Origin")],
+        },
+        {"type": "http.response.body", "body": b"hello"},
+    ]
+
+
+async def test_cors_request_without_origin_passes_unchanged_for_any_origin():
+    app = CORSMiddleware(text_app(), allow_origins=["*"])
     sent = await call(app, cors_scope())
     assert sent == [
         {"type": "http.response.start", "status": 200, "headers": []},
         {"type": "http.response.body", "body": b"hello"},
     ]
+
+
+async def test_cors_options_without_origin_reaches_the_app_with_vary():
+    headers = [("access-control-request-method", "GET")]
+    app = CORSMiddleware(text_app(), allow_origins=["https://a.com"])
+    sent = await call(app, cors_scope("OPTIONS", headers))
+    assert sent[0]["headers"] == [(b"vary", b"Origin")]
+    assert sent[1]["body"] == b"hello"
 
 
 async def test_cors_allowed_origin_is_echoed_with_vary():

@@ -9,9 +9,12 @@ import zlib
 import pytest
 from asgi import http_scope, run_asgi
 
+from microasgi import App, PlainTextResponse, StreamingResponse
 from microasgi.datastructures import Headers
+from microasgi.fileresponse import FileResponse
 from microasgi.middleware import GZipMiddleware
 from microasgi.middleware.gzip import accepts_gzip
+from microasgi.testclient import TestClient
 
 pytestmark = pytest.mark.anyio
 
@@ -224,3 +227,82 @@ def test_gzip_reads_accept_encoding_quality(accept_encoding, expected):
 async def test_gzip_q_zero_leaves_the_body_alone():
     sent = await call(GZipMiddleware(body_app(BIG)), gzip_scope("gzip;q=0"))
     assert sent[1]["body"] == BIG
+
+
+# --- partial content and HEAD ---------------------------------------------
+
+
+def file_app(tmp_path):
+    """An App serving a 4,000-byte, well-compressing file, and the same text."""
+    path = tmp_path / "big.txt"
+    path.write_bytes(BIG * 4)
+    app = App()
+    app.add_middleware(GZipMiddleware)
+
+    @app.get("/file")
+    async def file(request):
+        return FileResponse(path)
+
+    @app.get("/text")
+    async def text(request):
+        return PlainTextResponse((BIG * 4).decode())
+
+    @app.get("/stream")
+    async def stream(request):
+        return StreamingResponse(iter([BIG, BIG]), media_type="text/plain")
+
+    return app
+
+
+async def test_gzip_never_compresses_a_partial_file_response(tmp_path):
+    with TestClient(file_app(tmp_path)) as client:
+        response = client.get("/file", headers={"range": "bytes=10-1009"})
+    assert response.status_code == 206
+    assert "content-encoding" not in response.headers
+    assert response.headers["content-range"] == "bytes 10-1009/4000"
+    assert response.headers["content-length"] == "1000"
+    assert response.content == (BIG * 4)[10:1010]
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [(206, [(b"content-range", b"bytes 0-999/5000")]),
+     (200, [(b"content-range", b"bytes 0-999/5000")]),
+     (206, [])],
+)  # fmt: skip
+async def test_gzip_never_compresses_206_or_content_range(status, headers):
+    app = GZipMiddleware(body_app(BIG, headers=sized(BIG) + headers, status=status))
+    sent = await call(app, gzip_scope())
+    assert sent[0]["headers"] == sized(BIG) + headers
+    assert sent[1]["body"] == BIG
+
+
+@pytest.mark.parametrize("path", ["/file", "/text", "/stream"])
+async def test_gzip_head_gets_the_headers_of_get(tmp_path, path):
+    with TestClient(file_app(tmp_path)) as client:
+        get = client.get(path)
+        head = client.head(path)
+    assert get.headers["content-encoding"] == "gzip"
+    assert head.content == b""
+    # A HEAD has no body to compress, so it cannot know the compressed length:
+    # RFC 9110 (9.3.2) lets it leave Content-Length out, and forbids a wrong one.
+    get_headers = {k: v for k, v in get.headers.items() if k != "content-length"}
+    assert dict(head.headers) == get_headers
+
+
+async def test_gzip_head_of_a_small_body_is_left_alone_like_its_get(tmp_path):
+    app = App()
+    app.add_middleware(GZipMiddleware)
+    app.add_route("/", lambda request: "tiny")
+    with TestClient(app) as client:
+        get, head = client.get("/"), client.head("/")
+    assert "content-encoding" not in get.headers
+    assert dict(head.headers) == dict(get.headers)
+
+
+@pytest.mark.parametrize("status", [204, 304])
+async def test_gzip_head_of_a_bodiless_status_is_left_alone(status):
+    headers = [(b"etag", b'"x"')]
+    app = GZipMiddleware(body_app(b"", headers=headers, status=status))
+    sent = await call(app, gzip_scope() | {"method": "HEAD"})
+    assert sent[0]["headers"] == headers

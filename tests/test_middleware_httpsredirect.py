@@ -38,6 +38,12 @@ async def test_httpsredirect_sends_http_to_https_with_307():
     assert location(sent) == "https://example.com/items?page=2"
 
 
+async def test_httpsredirect_keeps_encoded_characters_of_the_path():
+    scope = make_scope(path="/files/a?b#c/d", raw_path=b"/files/a%3Fb%23c%2Fd")
+    sent = await call(HTTPSRedirectMiddleware(ok_app), scope)
+    assert location(sent) == "https://example.com/files/a%3Fb%23c%2Fd?page=2"
+
+
 async def test_httpsredirect_drops_the_default_port():
     scope = make_scope(host="example.com:80")
     sent = await call(HTTPSRedirectMiddleware(ok_app), scope)

@@ -64,6 +64,23 @@ async def test_trustedhost_refuses_other_hosts_with_400():
     assert sent[1]["body"] == b"Invalid host header"
 
 
+@pytest.mark.parametrize("allowed", [["a.example", "b.example"], ["*"]])
+async def test_trustedhost_refuses_two_host_headers_with_400(allowed):
+    scope = make_scope("a.example")
+    scope["headers"].append((b"host", b"b.example"))
+    sent = await call(TrustedHostMiddleware(ok_app, allowed_hosts=allowed), scope)
+    assert sent[0]["status"] == 400
+    assert sent[1]["body"] == b"Invalid host header: more than one Host header"
+
+
+async def test_trustedhost_closes_a_websocket_with_two_host_headers():
+    scope = make_scope("a.example", "websocket")
+    scope["headers"].append((b"host", b"a.example"))
+    app = TrustedHostMiddleware(ok_app, allowed_hosts=["a.example"])
+    sent = await call(app, scope)
+    assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}]
+
+
 async def test_trustedhost_refuses_a_missing_host():
     assert await status_for(None, allowed_hosts=["example.com"]) == 400
 
@@ -78,6 +95,14 @@ async def test_trustedhost_redirects_bare_domain_to_www():
     assert sent[0]["status"] == 307
     headers = dict(sent[0]["headers"])
     assert headers[b"location"] == b"http://www.example.com:8000/a%20b?q=1"
+
+
+async def test_trustedhost_www_redirect_keeps_encoded_characters_of_the_path():
+    app = TrustedHostMiddleware(ok_app, allowed_hosts=["www.example.com"])
+    scope = make_scope("example.com", path="/a?b#c")
+    scope["raw_path"] = b"/a%3Fb%23c"
+    sent = await call(app, scope)
+    assert dict(sent[0]["headers"])[b"location"] == b"http://www.example.com/a%3Fb%23c"
 
 
 async def test_trustedhost_www_redirect_can_be_turned_off():

@@ -94,7 +94,7 @@ def test_headers_lookup_matches_the_raw_pairs(
     key = name.decode().upper() if upper else name.decode()
     values = [v.decode("latin-1") for k, v in raw if k == name]
     assert headers.getlist(key) == values
-    assert headers.get(key) == (values[-1] if values else None)
+    assert headers.get(key) == (values[0] if values else None)
     assert (key in headers) == bool(values)
 
 
@@ -108,7 +108,7 @@ def test_headers_every_listed_name_can_be_looked_up(
 ) -> None:
     headers = Headers([(name.lower(), value) for name, value in raw])
     for name in headers:
-        assert headers[name] == headers.getlist(name)[-1]
+        assert headers[name] == headers.getlist(name)[0]
         assert name in headers
 
 

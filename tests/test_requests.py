@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from _core_helpers import body_messages, call, json_headers, make_scope, run
 
+import microasgi.requests
 from microasgi import App, HTTPException, Request
 from microasgi.datastructures import Address, Limits
 from microasgi.exceptions import ClientDisconnect
@@ -86,8 +88,49 @@ def test_request_url_path_without_slash_cannot_steer_hostname(path: str) -> None
     assert request.url.path == "/" + path
 
 
+def test_request_url_uses_the_first_of_two_host_headers() -> None:
+    request = make_request(headers=[(b"host", b"a.example"), (b"host", b"b.example")])
+    assert request.url.netloc == "a.example"
+
+
 def test_request_url_unknown_scheme_falls_back_to_http() -> None:
     assert make_request(scheme="javascript").url.scheme == "http"
+
+
+@pytest.mark.parametrize(
+    ("path", "raw_path", "expected"),
+    [
+        ("/files/a?b", b"/files/a%3Fb", "/files/a%3Fb"),
+        ("/files/a#b", b"/files/a%23b", "/files/a%23b"),
+        ("/files/a/b", b"/files/a%2Fb", "/files/a%2Fb"),
+        ("/caf\u00e9", "/caf\u00e9".encode(), "/caf%C3%A9"),  # raw UTF-8 bytes
+        ("/a b", b"/a b", "/a%20b"),
+    ],
+)
+def test_request_url_path_comes_from_raw_path(
+    path: str, raw_path: bytes, expected: str
+) -> None:
+    request = make_request(path=path, raw_path=raw_path)
+    assert request.url.path == expected
+    assert str(request.url) == f"http://testserver{expected}"
+
+
+def test_request_url_without_raw_path_encodes_query_and_fragment_marks() -> None:
+    scope = make_scope(path="/files/a?b#c")
+    del scope["raw_path"]
+    assert Request(scope, scripted([])).url.path == "/files/a%3Fb%23c"
+
+
+def test_request_url_ignores_a_raw_path_that_no_longer_matches_path() -> None:
+    # A middleware rewrote "path" and left "raw_path" as the server sent it.
+    request = make_request(path="/new", raw_path=b"/old")
+    assert request.url.path == "/new"
+
+
+def test_request_url_adds_root_path_to_raw_path_when_path_lacks_it() -> None:
+    # Some servers send root_path without prefixing path (nor raw_path).
+    request = make_request(path="/a?b", raw_path=b"/a%3Fb", root_path="/pre")
+    assert request.url.path == "/pre/a%3Fb"
 
 
 def test_request_url_in_mounted_app_is_the_full_path() -> None:
@@ -98,7 +141,7 @@ def test_request_url_in_mounted_app_is_the_full_path() -> None:
 
 def test_request_headers_case_insensitive_and_multi_valued() -> None:
     request = make_request(headers=[(b"x-tag", b"a"), (b"x-tag", b"b")])
-    assert request.headers["X-Tag"] == "b"
+    assert request.headers["X-Tag"] == "a"
     assert request.headers.getlist("x-TAG") == ["a", "b"]
 
 
@@ -118,6 +161,12 @@ def test_request_cookies_parsed_leniently() -> None:
     cookie = b'a=1; bad; b="quoted"; ; c=x=y; =empty'
     request = make_request(headers=[(b"cookie", cookie)])
     assert request.cookies == {"a": "1", "": "empty", "b": "quoted", "c": "x=y"}
+
+
+def test_request_cookies_come_from_every_cookie_header() -> None:
+    # HTTP/2 clients send each cookie in a header of its own.
+    headers = [(b"cookie", b"a=1"), (b"cookie", b"b=2; c=3")]
+    assert make_request(headers=headers).cookies == {"a": "1", "b": "2", "c": "3"}
 
 
 def test_request_cookies_empty_without_header() -> None:
@@ -168,11 +217,70 @@ async def test_request_stream_yields_chunks_as_sent() -> None:
     assert [chunk async for chunk in request.stream()] == [b"a", b"b"]
 
 
-async def test_request_stream_twice_raises() -> None:
-    request = make_request(b"a")
-    _ = [chunk async for chunk in request.stream()]
+async def test_request_stream_twice_replays_the_body() -> None:
+    request = make_request([b"a", b"b"])
+    assert [chunk async for chunk in request.stream()] == [b"a", b"b"]
+    assert [chunk async for chunk in request.stream()] == [b"ab"]
+
+
+async def test_request_stream_broken_off_then_read_again_raises() -> None:
+    request = make_request([b"a", b"b"])
+    async for _chunk in request.stream():
+        break  # the rest of the body is never read
     with pytest.raises(RuntimeError, match="already streamed"):
-        _ = [chunk async for chunk in request.stream()]
+        await request.body()
+
+
+async def test_request_stream_too_large_to_keep_explains_a_second_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(microasgi.requests, "KEEP_STREAMED_BODY", 3)
+    request = make_request([b"ab", b"cd"])
+    assert [chunk async for chunk in request.stream()] == [b"ab", b"cd"]
+    with pytest.raises(RuntimeError, match=r"too large to keep .*body\(\) first"):
+        await request.body()
+
+
+FORM_BODY = b"a=1&b=2"
+
+
+async def read_with(request: Request, reader: str) -> Any:
+    """What ``reader`` gives, as something JSON can carry."""
+    if reader == "stream":
+        return b"".join([chunk async for chunk in request.stream()]).decode()
+    if reader == "form":
+        return dict(await request.form())
+    return (await request.body()).decode()
+
+
+@pytest.mark.parametrize("handler_reader", ["body", "form", "stream"])
+@pytest.mark.parametrize("middleware_reader", ["body", "form", "stream"])
+async def test_request_body_replays_after_a_middleware_read_it(
+    middleware_reader: str, handler_reader: str
+) -> None:
+    seen: list[Any] = []
+
+    def reading_middleware(app: Any) -> Any:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            seen.append(await read_with(Request(scope, receive), middleware_reader))
+            await app(scope, receive, send)  # the original receive
+
+        return middleware
+
+    app = App(middleware=[reading_middleware])
+
+    @app.post("/")
+    async def handler(request: Request) -> Any:
+        return {"read": await read_with(request, handler_reader)}
+
+    form_type = [(b"content-type", b"application/x-www-form-urlencoded")]
+    result = await call(app, "POST", "/", body=[b"a=1", b"&b=2"], headers=form_type)
+    expected = {"form": {"a": "1", "b": "2"}}
+    assert result.status == 200
+    assert json.loads(result.body) == {
+        "read": expected.get(handler_reader, FORM_BODY.decode())
+    }
+    assert seen == [expected.get(middleware_reader, FORM_BODY.decode())]
 
 
 async def test_request_stream_after_body_yields_the_kept_body() -> None:

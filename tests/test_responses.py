@@ -6,7 +6,8 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -214,6 +215,23 @@ def test_set_cookie_every_attribute() -> None:
         "sid=abc; Max-Age=3600; expires=Tue, 01 Jan 2030 00:00:00 GMT; Path=/app; "
         "Domain=example.com; SameSite=Strict; Secure; HttpOnly; Partitioned"
     )
+
+
+@pytest.mark.parametrize("seconds", [3600, -60])
+def test_set_cookie_int_expires_is_seconds_from_now(seconds: int) -> None:
+    response = Response(b"")
+    response.set_cookie("sid", "abc", expires=seconds)
+    header = response.headers["set-cookie"]
+    expires = parsedate_to_datetime(header.split("expires=")[1].split(";")[0])
+    expected = time.time() + seconds
+    assert abs(expires.timestamp() - expected) < 5, header
+
+
+def test_set_cookie_datetime_expires_is_that_moment() -> None:
+    response = Response(b"")
+    moment = datetime(2030, 1, 1, 12, tzinfo=timezone(timedelta(hours=2)))
+    response.set_cookie("sid", "abc", expires=moment)
+    assert "expires=Tue, 01 Jan 2030 10:00:00 GMT" in response.headers["set-cookie"]
 
 
 def test_set_cookie_samesite_none_omitted() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from _core_helpers import call
@@ -11,6 +12,7 @@ from _core_helpers import call
 from microasgi import App, Request, Response, Router
 from microasgi.paths import ParamSegment
 from microasgi.routing import WebSocketRoute
+from microasgi.testclient import TestClient
 
 pytestmark = pytest.mark.anyio
 
@@ -246,6 +248,78 @@ def test_router_url_path_for_wrong_params_is_value_error() -> None:
         app.url_path_for("item")
 
 
+@pytest.mark.parametrize("tag", ["c#", "a?b", "50%", "a b", "café", "x%2Fy"])
+def test_router_url_path_for_percent_encodes_and_routes_back(tag: str) -> None:
+    app = App()
+
+    @app.get("/tags/{tag}")
+    async def show_tag(request: Request, tag: str) -> Any:
+        return {"tag": tag}
+
+    path = app.url_path_for("show_tag", tag=tag)
+    assert "#" not in path and "?" not in path and " " not in path
+    with TestClient(app) as client:
+        assert client.get(path).json() == {"tag": tag}
+
+
+def test_router_url_path_for_encodes_c_sharp_as_the_docs_say() -> None:
+    app = App()
+    app.add_route("/tags/{tag}", lambda request, tag: tag, name="tag")
+    assert app.url_path_for("tag", tag="c#") == "/tags/c%23"
+
+
+def test_router_url_path_for_path_param_keeps_its_slashes() -> None:
+    app = App()
+    app.add_route("/files/{rest:path}", lambda request, rest: rest, name="file")
+    assert app.url_path_for("file", rest="a b/c#.txt") == "/files/a%20b/c%23.txt"
+
+
+def test_router_url_path_for_mount_encodes_its_path() -> None:
+    app = App()
+    app.mount("/static", App(), name="static")
+    path = app.url_path_for("static", path="/my docs/a#1.css")
+    assert path == "/static/my%20docs/a%231.css"
+
+
+@pytest.mark.parametrize("value", ["not-a-uuid", "", 42])
+def test_router_url_path_for_uuid_refuses_a_non_uuid(value: Any) -> None:
+    app = App()
+    app.add_route("/u/{uid:uuid}", lambda request, uid: "x", name="user")
+    with pytest.raises(ValueError, match=r"route 'user'.*'uid'"):
+        app.url_path_for("user", uid=value)
+
+
+def test_router_url_path_for_uuid_takes_a_uuid_or_its_text() -> None:
+    app = App()
+    app.add_route("/u/{uid:uuid}", lambda request, uid: "x", name="user")
+    value = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    assert app.url_path_for("user", uid=value) == f"/u/{value}"
+    assert app.url_path_for("user", uid=str(value).upper()) == f"/u/{value}"
+
+
+@pytest.mark.parametrize(
+    ("template", "value"),
+    [("/i/{n:int}", "abc"), ("/i/{n:int}", 1.5), ("/i/{n:float}", "x"),
+     ("/i/{n:int}", None), ("/i/{n:float}", [1])],
+)  # fmt: skip
+def test_router_url_path_for_wrong_type_names_route_and_param(
+    template: str, value: Any
+) -> None:
+    app = App()
+    app.add_route(template, lambda request, n: "x", name="item")
+    with pytest.raises(ValueError, match=r"route 'item'.*parameter 'n'") as info:
+        app.url_path_for("item", n=value)
+    assert "not supported" not in str(info.value)
+
+
+def test_router_url_path_for_custom_converter_output_must_match_it() -> None:
+    app = App()
+    app.add_converter("hex", "[0-9a-f]+", lambda s: int(s, 16), lambda n: f"{n:x}")
+    app.add_route("/c/{n:hex}", lambda request, n: "x", name="color")
+    with pytest.raises(ValueError, match=r"route 'color'.*parameter 'n'.*'-1'"):
+        app.url_path_for("color", n=-1)
+
+
 def test_router_url_path_for_mount() -> None:
     app = App()
     app.mount("/static", App(), name="static")
@@ -288,6 +362,29 @@ async def test_router_redirect_slashes_removes_slash() -> None:
         307,
         "http://testserver/items",
     )
+
+
+@pytest.mark.parametrize("name", ["a?b", "a#b", "a b"])
+def test_router_redirect_slashes_keeps_encoded_characters(name: str) -> None:
+    app = App()
+
+    @app.get("/files/{name}/")
+    async def show(request: Request, name: str) -> str:
+        return name
+
+    with TestClient(app) as client:
+        response = client.get(f"/files/{quote(name, safe='')}")
+    assert response.history[0].headers["location"] == (
+        f"http://testserver/files/{quote(name, safe='')}/"
+    )
+    assert response.text == name
+
+
+async def test_router_redirect_slashes_does_not_strip_an_encoded_slash() -> None:
+    app = App()
+    app.add_route("/files/{name}", lambda request, name: name)
+    result = await call(app, "GET", "/files/a/", raw_path=b"/files/a%2F")
+    assert result.status == 404
 
 
 async def test_router_redirect_slashes_off_gives_404() -> None:
@@ -354,7 +451,7 @@ def test_router_refuses_handler_missing_path_param() -> None:
 
 
 def test_router_refuses_handler_requiring_non_path_param() -> None:
-    with pytest.raises(TypeError, match=r"requires 'limit', which is not a path"):
+    with pytest.raises(TypeError, match=r"parameter 'limit' that is not in the path"):
         App().get("/items")(lambda request, limit: "x")
 
 

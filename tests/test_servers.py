@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import quote
 
 import anyio
 import httpx
@@ -22,6 +23,7 @@ from servers import (
     RawConnection,
     RawResponse,
     Server,
+    http_client,
     known_failure,
     serve,
     serve_all,
@@ -48,9 +50,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 
 @pytest.fixture
 async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=server.url, trust_env=False, timeout=10
-    ) as client:
+    async with http_client(server) as client:
         yield client
 
 
@@ -146,6 +146,35 @@ async def test_servers_stream_arrives_in_order(client: httpx.AsyncClient) -> Non
 async def test_servers_sync_iterator_stream(client: httpx.AsyncClient) -> None:
     response = await client.get("/stream/sync", params={"count": 50})
     assert response.text == "".join(f"sync line {n}\n" for n in range(50))
+
+
+async def test_servers_streaming_response_reads_the_whole_request_body(
+    client: httpx.AsyncClient,
+) -> None:
+    # The response's disconnect watcher must not take body messages meant for
+    # the generator's request.stream().
+    chunks = [b"c%d;" % number for number in range(20)]
+
+    async def trickle() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+            await anyio.sleep(0.005)
+
+    with anyio.fail_after(10):
+        response = await client.post("/stream/echo", content=trickle())
+    assert (response.status_code, response.content) == (200, b"".join(chunks))
+
+
+@pytest.mark.parametrize("name", ["a?b", "a#b", "caf\u00e9"])
+async def test_servers_slash_redirect_keeps_the_path_encoded(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    encoded = quote(name, safe="")
+    response = await client.get(f"/files/{encoded}")
+    assert response.status_code == 307
+    assert response.headers["location"].endswith(f"/files/{encoded}/")
+    followed = await client.get(response.headers["location"])
+    assert (followed.status_code, followed.text) == (200, name)
 
 
 async def test_servers_sse_events_are_framed(client: httpx.AsyncClient) -> None:

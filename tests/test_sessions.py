@@ -63,6 +63,14 @@ def test_session_starts_empty_without_cookie() -> None:
     assert set_cookie(response) is None
 
 
+def test_session_answers_vary_on_cookie() -> None:
+    # A page built from one visitor's session must not be served from a shared
+    # cache to another visitor.
+    client = TestClient(session_app())
+    assert client.get("/read").headers["vary"] == "Cookie"
+    assert client.get("/count").headers["vary"] == "Cookie"
+
+
 def test_session_change_sets_cookie() -> None:
     response = TestClient(session_app()).get("/count")
     assert response.json() == {"count": 1}

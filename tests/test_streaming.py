@@ -16,8 +16,9 @@ import httpx
 import pytest
 from _core_helpers import make_scope
 
-from microasgi import App, StreamingResponse
-from microasgi.testclient import TestClient
+from microasgi import App, Request, StreamingResponse
+from microasgi.sharedreceive import READ_AHEAD_LIMIT
+from microasgi.testclient import AsyncTestClient, TestClient
 from microasgi.types import Message
 
 pytestmark = pytest.mark.anyio
@@ -178,6 +179,154 @@ async def test_streaming_thousand_disconnects_leak_no_tasks() -> None:
 
             await StreamingResponse(content())(make_scope(), receive, send)
     assert len(asyncio.all_tasks()) == before
+
+
+# A response that reads the request body --------------------------------------
+
+
+def echo_app() -> App:
+    app = App()
+
+    @app.post("/echo")
+    async def echo(request):
+        async def chunks() -> AsyncIterator[bytes]:
+            async for chunk in request.stream():
+                yield chunk
+
+        return StreamingResponse(chunks())
+
+    return app
+
+
+def request_chunks(count: int) -> list[bytes]:
+    return [b"c%d;" % number for number in range(count)]
+
+
+def test_streaming_echo_gets_every_body_chunk_from_the_test_client() -> None:
+    def trickle() -> Iterator[bytes]:
+        yield from request_chunks(8)
+
+    with TestClient(echo_app(), timeout=5) as client:
+        response = client.post("/echo", content=trickle())
+    assert response.content == b"".join(request_chunks(8))
+
+
+async def test_streaming_echo_gets_every_body_chunk_from_the_async_client() -> None:
+    async def trickle() -> AsyncIterator[bytes]:
+        for chunk in request_chunks(8):
+            yield chunk
+
+    async with AsyncTestClient(echo_app(), timeout=5) as client:
+        response = await client.post("/echo", content=trickle())
+    assert response.content == b"".join(request_chunks(8))
+
+
+async def test_streaming_body_read_late_is_still_whole() -> None:
+    # The watcher reads ahead while the generator is busy; nothing is lost.
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": True}
+        for chunk in request_chunks(5)
+    ] + [{"type": "http.request", "body": b"", "more_body": False}]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await never_disconnect()
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    request = Request(make_scope("POST"), receive)
+
+    async def late_echo() -> AsyncIterator[bytes]:
+        await asyncio.sleep(0.05)
+        yield await request.body()
+
+    with anyio.fail_after(5):
+        await StreamingResponse(late_echo())(request.scope, receive, send)
+    assert sent[1:] == [
+        body(b"".join(request_chunks(5))),
+        {"type": "http.response.body", "body": b""},
+    ]
+
+
+async def test_streaming_echo_notices_disconnect_after_the_body() -> None:
+    closed = asyncio.Event()
+    script = [
+        {"type": "http.request", "body": b"all", "more_body": False},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> Message:
+        return script.pop(0) if script else await never_disconnect()
+
+    async def send(message: Message) -> None:
+        return None
+
+    request = Request(make_scope("POST"), receive)
+
+    async def echo_then_wait() -> AsyncIterator[bytes]:
+        try:
+            yield await request.body()
+            await asyncio.Event().wait()  # waits forever, unless stopped
+            yield b"unreachable"
+        finally:
+            closed.set()
+
+    with anyio.fail_after(5):
+        await StreamingResponse(echo_then_wait())(request.scope, receive, send)
+    assert closed.is_set()
+
+
+async def test_streaming_notices_disconnect_with_the_body_unread() -> None:
+    closed = asyncio.Event()
+    script = [
+        {"type": "http.request", "body": b"x" * 1000, "more_body": True},
+        {"type": "http.request", "body": b"x" * 1000, "more_body": False},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> Message:
+        return script.pop(0) if script else await never_disconnect()
+
+    async def send(message: Message) -> None:
+        return None
+
+    async def wait_forever() -> AsyncIterator[bytes]:
+        try:
+            yield b"started"
+            await asyncio.Event().wait()
+            yield b"unreachable"
+        finally:
+            closed.set()
+
+    with anyio.fail_after(5):
+        await StreamingResponse(wait_forever())(make_scope("POST"), receive, send)
+    assert closed.is_set()
+
+
+async def test_streaming_reads_only_so_far_ahead_of_an_unread_body() -> None:
+    calls = 0
+
+    async def endless_body() -> Message:
+        nonlocal calls
+        calls += 1
+        return {"type": "http.request", "body": b"x" * 16384, "more_body": True}
+
+    async def send(message: Message) -> None:
+        return None
+
+    async def wait_forever() -> AsyncIterator[bytes]:
+        yield b"started"
+        await asyncio.Event().wait()
+
+    response = StreamingResponse(wait_forever())
+    task = asyncio.create_task(response(make_scope("POST"), endless_body, send))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    await asyncio.wait((task,))
+    assert 0 < calls <= READ_AHEAD_LIMIT // 16384 + 1
 
 
 # The server fails ---------------------------------------------------------------

@@ -177,6 +177,57 @@ def test_templates_url_for_adds_root_path(template_dir: Path, tmp_path: Path) ->
     assert response.text == "/shop/items/3 /shop/static/css/site.css"
 
 
+def nested_app(template_dir: Path) -> App:
+    """An outer app with routes "home" and "cart", and a sub-app at /shop
+    whose page links to its own route "item" and to the outer routes."""
+    (template_dir / "nav.html").write_text(
+        "{{ url_for('home') }} {{ url_for('item', item_id=7) }} "
+        "{{ url_for('cart', owner='ada lovelace') }}"
+    )
+    templates = Templates(template_dir)
+    shop = App()
+
+    @shop.get("/")
+    async def page(request):
+        return templates.response(request, "nav.html")
+
+    @shop.get("/items/{item_id:int}")
+    async def item(request, item_id: int):
+        return "item"
+
+    app = App()
+    app.add_route("/", lambda request: "home", name="home")
+    app.add_route("/carts/{owner}", lambda request, owner: owner, name="cart")
+    app.mount("/shop", shop)
+    return app
+
+
+def test_templates_url_for_in_mounted_app_finds_outer_route_names(
+    template_dir: Path,
+) -> None:
+    response = TestClient(nested_app(template_dir)).get("/shop/")
+    assert response.status_code == 200
+    assert response.text == "/ /shop/items/7 /carts/ada%20lovelace"
+
+
+def test_templates_url_for_in_mounted_app_keeps_root_path(template_dir: Path) -> None:
+    client = TestClient(nested_app(template_dir), root_path="/pre")
+    response = client.get("/pre/shop/")
+    assert response.text == "/pre/ /pre/shop/items/7 /pre/carts/ada%20lovelace"
+
+
+def test_templates_url_for_unknown_name_lists_the_app_names(template_dir: Path) -> None:
+    (template_dir / "bad.html").write_text("{{ url_for('nowhere') }}")
+    app = App()
+    app.add_route("/", lambda request: "home", name="home")
+    scope = {"type": "http", "headers": [], "method": "GET", "path": "/", "app": app}
+    context = {"request": Request(scope, None)}
+    with pytest.raises(
+        LookupError, match="no route named 'nowhere'; known names: home"
+    ):
+        Templates(template_dir).render("bad.html", context)
+
+
 def test_templates_url_for_without_request_raises(template_dir: Path) -> None:
     (template_dir / "link.html").write_text("{{ url_for('home') }}")
     with pytest.raises(RuntimeError, match="needs the request"):

@@ -8,13 +8,16 @@ import httpx
 import pytest
 
 import microasgi._testtransport
+from microasgi import App, JSONResponse
 from microasgi.testclient import (
     AsyncTestClient,
+    AsyncWebSocketTestSession,
     Conversation,
     LifespanError,
     TestClient,
     WebSocketClosedError,
     WebSocketDenialError,
+    WebSocketTestSession,
 )
 from microasgi.validate import ASGIProtocolError
 
@@ -278,6 +281,93 @@ def test_testclient_drops_the_connection_on_an_error_after_the_start():
         pytest.raises(httpx.RemoteProtocolError),
     ):
         client.get("/")
+
+
+# Errors an App answers with 500 ------------------------------------------------
+
+
+class BrokenError(Exception):
+    pass
+
+
+def broken_app(**options) -> App:
+    app = App(**options)
+
+    @app.get("/handler")
+    async def handler(request):
+        raise BrokenError("in the handler")
+
+    @app.websocket("/ws")
+    async def websocket(ws):
+        await ws.accept()
+        raise BrokenError("in the websocket handler")
+
+    return app
+
+
+def failing_middleware(app):
+    async def middleware(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/middleware":
+            raise BrokenError("in a middleware")
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def test_testclient_raises_a_handler_error_of_an_app():
+    with TestClient(broken_app()) as client:
+        with pytest.raises(BrokenError, match="in the handler"):
+            client.get("/handler")
+        assert client.get("/nowhere").status_code == 404  # the client still works
+
+
+@pytest.mark.anyio
+async def test_async_testclient_raises_a_handler_error_of_an_app():
+    async with AsyncTestClient(broken_app()) as client:
+        with pytest.raises(BrokenError, match="in the handler"):
+            await client.get("/handler")
+
+
+def test_testclient_raises_a_middleware_error_of_an_app():
+    app = broken_app(middleware=[failing_middleware])
+    with TestClient(app) as client, pytest.raises(BrokenError, match="middleware"):
+        client.get("/middleware")
+
+
+def test_testclient_raises_an_error_of_a_mounted_app():
+    outer = App()
+    outer.mount("/inner", broken_app())
+    with TestClient(outer) as client, pytest.raises(BrokenError, match="handler"):
+        client.get("/inner/handler")
+
+
+def test_testclient_raises_a_websocket_handler_error():
+    with (
+        TestClient(broken_app()) as client,
+        pytest.raises(BrokenError, match="websocket handler"),
+        client.websocket_connect("/ws") as ws,
+    ):
+        ws.receive_text()
+
+
+@pytest.mark.parametrize("path", ["/handler", "/middleware"])
+def test_testclient_without_server_exceptions_returns_the_500(path):
+    app = broken_app(middleware=[failing_middleware])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(path)
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
+
+
+def test_testclient_does_not_raise_an_error_the_app_handled():
+    app = broken_app()
+
+    @app.exception_handler(BrokenError)
+    async def broken(request, exc):
+        return JSONResponse({"error": str(exc)}, status_code=500)
+
+    with TestClient(app) as client:
+        response = client.get("/handler")
+    assert (response.status_code, response.json()) == (500, {"error": "in the handler"})
 
 
 def test_testclient_validates_the_app_by_default():
@@ -673,6 +763,117 @@ def test_websocket_close_sends_the_clients_code_and_reason():
     ]
 
 
+# WebSockets from the async client: the same API, awaited
+
+
+@pytest.mark.anyio
+async def test_async_websocket_echoes_text_bytes_and_json():
+    async with (
+        AsyncTestClient(websocket_echo) as client,
+        client.websocket_connect("/ws") as ws,
+    ):
+        await ws.send_text("hi")
+        assert await ws.receive_text() == "hi"
+        await ws.send_bytes(b"\x00\x01")
+        assert await ws.receive_bytes() == b"\x00\x01"
+        await ws.send_json({"n": 1})
+        assert await ws.receive_json() == {"n": 1}
+        await ws.send_json([1, 2], mode="binary")
+        assert await ws.receive_json(mode="binary") == [1, 2]
+    assert client.last_conversation is not None
+    assert client.last_conversation.scope["type"] == "websocket"
+
+
+@pytest.mark.anyio
+async def test_async_websocket_accepts_a_subprotocol_with_headers():
+    async def app(scope, receive, send):
+        assert scope["type"] == "websocket"
+        await receive()
+        accept = {"type": "websocket.accept", "subprotocol": scope["subprotocols"][1]}
+        await send({**accept, "headers": [(b"x-room", b"1")]})
+        await receive()
+
+    async with (
+        AsyncTestClient(app) as client,
+        client.websocket_connect(
+            "/ws", subprotocols=["v1", "v2"], headers={"x-user": "ada"}
+        ) as ws,
+    ):
+        assert ws.accepted_subprotocol == "v2"
+        assert ws.extra_headers == [(b"x-room", b"1")]
+
+
+@pytest.mark.anyio
+async def test_async_websocket_denial_response_is_raised():
+    async def app(scope, receive, send):
+        start = {"type": "websocket.http.response.start", "status": 401}
+        await send({**start, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "websocket.http.response.body", "body": b"log in"})
+
+    async with AsyncTestClient(app) as client:
+        with pytest.raises(WebSocketDenialError) as caught:
+            async with client.websocket_connect("/ws"):
+                pass
+    assert (caught.value.status_code, caught.value.body) == (401, b"log in")
+
+
+@pytest.mark.anyio
+async def test_async_websocket_server_close_and_client_close():
+    received = []
+
+    async def app(scope, receive, send):
+        assert scope["type"] == "websocket"
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": "bye"})
+        received.append(await receive())
+
+    async with (
+        AsyncTestClient(app) as client,
+        client.websocket_connect("/ws") as ws,
+    ):
+        assert await ws.receive_text() == "bye"
+        await ws.close(code=4000, reason="done")
+        with pytest.raises(WebSocketClosedError) as caught:
+            await ws.send_text("late")
+    assert caught.value.code == 4000
+    assert received == [
+        {"type": "websocket.disconnect", "code": 4000, "reason": "done"}
+    ]
+
+
+@pytest.mark.anyio
+async def test_async_websocket_raises_a_handler_error():
+    async with (
+        AsyncTestClient(broken_app()) as client,
+        client.websocket_connect("/ws") as ws,
+    ):
+        with pytest.raises(BrokenError, match="websocket handler"):
+            await ws.receive_text()
+
+
+@pytest.mark.anyio
+async def test_async_websocket_receive_times_out_with_a_clear_message():
+    async with (
+        AsyncTestClient(websocket_echo) as client,
+        client.websocket_connect("/ws", timeout=0.05) as ws,
+    ):
+        with pytest.raises(TimeoutError, match="no WebSocket message within"):
+            await ws.receive_text()
+
+
+def test_websocket_sessions_offer_the_same_methods():
+    def methods(cls):
+        return {
+            name
+            for name, value in vars(cls).items()
+            if callable(value) and not name.startswith("_")
+        }
+
+    assert methods(WebSocketTestSession) == methods(AsyncWebSocketTestSession)
+    assert len(methods(WebSocketTestSession)) == 9
+
+
 # Recorded conversations
 
 
@@ -756,3 +957,47 @@ async def test_async_testclient_early_close_sends_http_disconnect():
             assert chunk == b"one"
             break
     assert received == [{"type": "http.disconnect"}]
+
+
+@pytest.mark.anyio
+async def test_async_testclient_body_survives_a_cancelled_receive():
+    # is_disconnected() cancels a receive() that has nothing ready yet.
+    app = App()
+
+    @app.post("/")
+    async def echo(request):
+        assert not await request.is_disconnected()
+        return await request.body()
+
+    async def trickle():
+        for chunk in (b"a", b"b", b"c"):
+            await asyncio.sleep(0.01)
+            yield chunk
+
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/", content=trickle())
+    assert response.content == b"abc"
+
+
+@pytest.mark.anyio
+async def test_async_testclient_closes_a_request_body_the_app_never_read():
+    closed = asyncio.Event()
+    app = App()
+
+    @app.post("/")
+    async def ignore(request):
+        assert not await request.is_disconnected()  # starts a chunk fetch
+        return "ignored"
+
+    async def endless():
+        try:
+            while True:
+                await asyncio.sleep(0.01)
+                yield b"x"
+        finally:
+            closed.set()
+
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/", content=endless())
+    assert response.text == "ignored"
+    assert closed.is_set()

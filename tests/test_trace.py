@@ -206,6 +206,7 @@ scope
   headers       host: testserver
   client        ('127.0.0.1', 50000)
   server        ('testserver', 80)
+  extensions    {}
 
      unread:  receive  http.request
                          body       b'' (0 bytes)
@@ -217,6 +218,7 @@ scope
         T ms  send     http.response.body
                          body       b'Hello, World!' (13 bytes)
                          more_body  False (default)
+extensions offered by the server: none; used by the app: none
 the app returned after T ms
 unread: the server had this ready, but the app never called receive()"""
 
@@ -460,3 +462,42 @@ async def test_trace_json_has_events_breaches_and_outcome() -> None:
     assert data["outcome"]["unread"] == [
         {"type": "http.request", "body": "", "more_body": False}
     ]
+
+
+# Extensions ----------------------------------------------------------------
+
+
+def hinting_app() -> App:
+    app = App()
+
+    @app.get("/")
+    async def index(request: Any) -> str:
+        await request.send_early_hints(["</a.css>; rel=preload"])
+        return "hi"
+
+    return app
+
+
+async def test_trace_names_the_extensions_offered_and_used() -> None:
+    offered = ["http.response.early_hint", "http.response.pathsend"]
+    [result] = await trace(hinting_app(), TraceRequest("GET", "/", extensions=offered))
+    assert result.conversation.scope["extensions"] == {name: {} for name in offered}
+    assert (
+        "extensions offered by the server: http.response.early_hint, "
+        "http.response.pathsend; used by the app: http.response.early_hint"
+    ) in format_trace(result)
+    assert trace_json(result)["extensions"] == {
+        "offered": offered,
+        "used": ["http.response.early_hint"],
+    }
+
+
+async def test_trace_offers_no_extension_unless_asked() -> None:
+    [result] = await trace(hinting_app(), TraceRequest("GET", "/"))
+    assert kinds(result)[0] == ("send", "http.response.start")
+    assert "offered by the server: none; used by the app: none" in format_trace(result)
+
+
+async def test_trace_websocket_offers_the_denial_response() -> None:
+    scope = build_scope(TraceRequest(target="/ws", websocket=True))
+    assert scope["extensions"] == {"websocket.http.response": {}}

@@ -70,6 +70,13 @@ def client(app: App) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture
+def lenient_client(app: App) -> Iterator[TestClient]:
+    """A client that shows what a real one gets when a handler fails."""
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
 # Frames ---------------------------------------------------------------------
 
 
@@ -332,6 +339,23 @@ def test_websocket_invalid_utf8_json_bytes_closes_1007(
     assert closed.value.code == 1007
 
 
+@pytest.mark.parametrize("text", ["NaN", "[Infinity]", '{"a": -Infinity}'])
+def test_websocket_json_constants_close_1007_as_request_json_refuses_them(
+    app: App, client: TestClient, text: str
+) -> None:
+    @app.websocket("/ws")
+    async def wants_json(ws):
+        await ws.accept()
+        await ws.send_json({"got": repr(await ws.receive_json())})
+
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(text)
+        with pytest.raises(WebSocketClosedError) as closed:
+            ws.receive()
+    assert closed.value.code == 1007
+    assert "is not valid JSON" in closed.value.reason
+
+
 def test_websocket_long_close_reason_is_shortened_to_fit_a_frame(
     app: App, client: TestClient
 ) -> None:
@@ -440,16 +464,19 @@ def test_websocket_http_exception_after_accept_closes_1008(
 # Errors ---------------------------------------------------------------------
 
 
-def test_websocket_unhandled_error_closes_1011_and_is_logged(
-    app: App, client: TestClient, caplog: pytest.LogCaptureFixture
-) -> None:
+def add_broken_handler(app: App) -> None:
     @app.websocket("/ws")
     async def broken(ws):
         await ws.accept()
         raise RuntimeError("database gone")
 
+
+def test_websocket_unhandled_error_closes_1011_and_is_logged(
+    app: App, lenient_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_broken_handler(app)
     with (
-        client.websocket_connect("/ws") as ws,
+        lenient_client.websocket_connect("/ws") as ws,
         pytest.raises(WebSocketClosedError) as e,
     ):
         ws.receive()
@@ -461,17 +488,31 @@ def test_websocket_unhandled_error_closes_1011_and_is_logged(
 
 
 def test_websocket_error_before_accept_denies_with_500(
-    app: App, client: TestClient, caplog: pytest.LogCaptureFixture
+    app: App, lenient_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     @app.websocket("/ws")
     async def broken(ws):
         raise KeyError("config")
 
-    with pytest.raises(WebSocketDenialError) as denied, client.websocket_connect("/ws"):
+    with (
+        pytest.raises(WebSocketDenialError) as denied,
+        lenient_client.websocket_connect("/ws"),
+    ):
         pass
     assert denied.value.status_code == 500
     assert denied.value.body == b"Internal Server Error"
     assert "Exception in WebSocket handler 'broken'" in caplog.text
+
+
+def test_websocket_unhandled_error_is_raised_in_the_test(
+    app: App, client: TestClient
+) -> None:
+    add_broken_handler(app)
+    with (
+        pytest.raises(RuntimeError, match="database gone"),
+        client.websocket_connect("/ws") as ws,
+    ):
+        ws.receive()
 
 
 def test_websocket_exception_handler_is_called_with_ws_and_exc(
@@ -520,7 +561,7 @@ def test_websocket_failing_exception_handler_is_logged_and_closes_1011(
 
 
 def test_websocket_status_code_handlers_are_not_used(
-    app: App, client: TestClient, caplog: pytest.LogCaptureFixture
+    app: App, lenient_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     called: list[Any] = []
     app.add_exception_handler(500, lambda request, exc: called.append(exc))
@@ -530,7 +571,10 @@ def test_websocket_status_code_handlers_are_not_used(
         await ws.accept()
         raise RuntimeError("x")
 
-    with client.websocket_connect("/ws") as ws, pytest.raises(WebSocketClosedError):
+    with (
+        lenient_client.websocket_connect("/ws") as ws,
+        pytest.raises(WebSocketClosedError),
+    ):
         ws.receive()
     assert called == []
 

@@ -14,7 +14,7 @@ from wsgiref.validate import validator
 import httpx
 import pytest
 
-from microasgi import App
+from microasgi import App, JSONResponse
 from microasgi.testclient import TestClient
 from microasgi.wsgi import RequestTooLargeError, WSGIApp
 
@@ -288,8 +288,10 @@ async def test_wsgi_streams_each_chunk_before_the_next_is_made():
 
 async def test_wsgi_empty_chunks_do_not_send_headers():
     body = Stream([b"", b"", b"late"], fail_after=2)
-    sent = await call(WSGIApp(stream_app(body)), http_scope("/"))
-    assert sent[0]["status"] == 500  # nothing had gone out, so a 500 still could
+    sent = []
+    with pytest.raises(RuntimeError):
+        await call(WSGIApp(stream_app(body)), http_scope("/"), on_send=sent.append)
+    assert sent == []  # nothing had gone out, so a 500 still can
 
 
 async def test_wsgi_closes_body_after_response():
@@ -351,12 +353,46 @@ def failing_app(environ, start_response):
     raise RuntimeError("secret database password")
 
 
-async def test_wsgi_error_before_start_gives_plain_500(caplog):
+async def test_wsgi_error_before_start_is_raised_for_the_server_to_answer():
+    sent = []
+    with pytest.raises(RuntimeError, match="secret database password"):
+        await call(WSGIApp(failing_app), http_scope("/"), on_send=sent.append)
+    assert sent == []
+
+
+def mounted(wsgi_app):
+    app = App()
+    app.mount("/legacy", WSGIApp(wsgi_app))
+    return app
+
+
+async def test_wsgi_error_before_start_in_an_app_is_plain_500_logged_once(caplog):
     with caplog.at_level(logging.ERROR):
-        sent = await call(WSGIApp(failing_app), http_scope("/"))
+        sent = await call(mounted(failing_app), http_scope("/legacy/x"))
     assert sent[0]["status"] == 500
     assert sent[1]["body"] == b"Internal Server Error"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
     assert "secret database password" in caplog.text
+
+
+def test_wsgi_error_before_start_is_raised_by_the_test_client():
+    app = App()
+    app.mount("/legacy", WSGIApp(failing_app))
+    with TestClient(app) as client, pytest.raises(RuntimeError, match="secret"):
+        client.get("/legacy/")
+
+
+async def test_wsgi_error_before_start_goes_to_the_app_500_handler(caplog):
+    app = mounted(failing_app)
+
+    @app.exception_handler(500)
+    async def server_error(request, exc):
+        return JSONResponse({"error": type(exc).__name__}, status_code=500)
+
+    with caplog.at_level(logging.CRITICAL):
+        sent = await call(app, http_scope("/legacy/x"))
+    assert (sent[0]["status"], sent[1]["body"]) == (500, b'{"error":"RuntimeError"}')
 
 
 async def test_wsgi_error_after_headers_sent_propagates():
@@ -418,7 +454,7 @@ def start_twice_app(environ, start_response):
 )
 async def test_wsgi_protocol_mistakes_give_500(wsgi_app, caplog):
     with caplog.at_level(logging.CRITICAL):
-        sent = await call(WSGIApp(wsgi_app), http_scope("/"))
+        sent = await call(mounted(wsgi_app), http_scope("/legacy/x"))
     assert sent[0]["status"] == 500
 
 

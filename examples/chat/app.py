@@ -2,7 +2,7 @@
 
 On its own, with the rooms in this one process's memory:
 
-    uvicorn app:app                 # from this folder (or: python app.py)
+    uvicorn examples.chat.app:app   # or: python examples/chat/app.py
 
 Across processes (and machines), with Redis carrying the rooms between them:
 

@@ -29,6 +29,11 @@ logger = logging.getLogger("microasgi.hub")
 class Hub:
     """Publish/subscribe channels across processes, with history and gaps.
 
+    ``history``: messages kept per channel for ``since``; ``queue_size``:
+    undelivered messages a subscriber may hold before a ``Gap``; ``timeout``:
+    seconds ``publish`` keeps trying an unreachable broker; ``key_prefix``:
+    the start of each channel's Redis key.
+
     Example:
         >>> hub = Hub("redis://127.0.0.1:6379/0")  # or Hub(): one process
         >>> message_id = await hub.publish("room:1", {"text": "hi"})
@@ -44,6 +49,7 @@ class Hub:
         history: int = 1000,
         queue_size: int = 1000,
         timeout: float = 5.0,
+        key_prefix: str = "hub:",
     ) -> None:
         for name, value in (("history", history), ("queue_size", queue_size)):
             if type(value) is not int or value < 1:
@@ -56,6 +62,7 @@ class Hub:
         self.history = history
         self.queue_size = queue_size
         self.timeout = timeout
+        self.key_prefix = key_prefix
         self._subscribers: dict[str, set[Subscription]] = {}
         self._closed = False
         self._broker = self._make_broker(url)
@@ -69,9 +76,8 @@ class Hub:
         if scheme in ("redis", "rediss", "unix"):
             from microasgi.hub.redis_streams import RedisBroker
 
-            return RedisBroker(
-                url, self.history, self.timeout, self._deliver, self._lose
-            )
+            return RedisBroker(url, self.history, self.timeout, self._deliver,
+                               self._lose, self.key_prefix)  # fmt: skip
         raise ValueError(
             f"unsupported hub URL {url!r}; use 'memory://' (one process) or "
             "'redis://host:port/db' (across processes)"

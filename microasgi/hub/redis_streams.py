@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from microasgi.extras import missing_package
 from microasgi.hub.broker import Deliver, Entry, Lose, Replay
 from microasgi.hub.events import HISTORY, RESET, HubUnavailable, parse_id
 from microasgi.hub.memory import Stream, replay_from
@@ -34,7 +35,7 @@ Redis = Any
 logger = logging.getLogger("microasgi.hub")
 T = TypeVar("T")
 
-KEY_PREFIX = "hub:"
+KEY_PREFIX = "hub:"  # the default; a hash tag like "{hub}:" suits Redis Cluster
 COMMAND_CONNECTIONS = 8  # publishers beyond this wait for a free connection
 BLOCK_MS = 5_000  # one XREAD waits this long at most, then starts again
 BATCH = 500  # entries per channel per XREAD
@@ -44,10 +45,17 @@ class RedisBroker:
     """Stores channels in Redis Streams and reads them with one connection."""
 
     def __init__(
-        self, url: str, history: int, timeout: float, deliver: Deliver, lose: Lose
+        self,
+        url: str,
+        history: int,
+        timeout: float,
+        deliver: Deliver,
+        lose: Lose,
+        key_prefix: str = KEY_PREFIX,
     ) -> None:
         redis = _import_redis()
         self.url = url
+        self.key_prefix = key_prefix
         self.history = history
         self.timeout = timeout
         self._deliver = deliver
@@ -62,7 +70,10 @@ class RedisBroker:
             socket_timeout=timeout, **self._options,
         )  # fmt: skip
         self._commands: Redis = redis.asyncio.Redis.from_pool(pool)  # owns the pool
-        self._errors = (redis.RedisError, OSError)
+        # Worth retrying: the connection failed. A refusal (a ResponseError,
+        # such as MOVED from a cluster node that does not own the keys) is not.
+        self._errors = (redis.ConnectionError, redis.TimeoutError, OSError)
+        self._refusal = redis.ResponseError
         self._wanted: set[str] = set()  # channels with local subscribers
         self._lookups: dict[str, asyncio.Future[str]] = {}  # newest id, in flight
         self._cursors: dict[str, str] = {}  # watched channel -> last id read
@@ -77,7 +88,7 @@ class RedisBroker:
     # The broker's side of the hub ------------------------------------------
 
     async def publish(self, channel: str, payload: str) -> str:
-        key = KEY_PREFIX + channel
+        key = self.key_prefix + channel
 
         async def add() -> str:
             message_id: str = await self._commands.xadd(
@@ -94,7 +105,7 @@ class RedisBroker:
         lookup = self._lookups.get(channel)
         if lookup is None:
             lookup = self._lookups[channel] = asyncio.ensure_future(
-                self._retrying(self._newest(channel), f"subscribe to {channel!r}")
+                self._attempts(self._newest(channel), f"subscribe to {channel!r}")
             )
             lookup.add_done_callback(lambda _: self._lookups.pop(channel, None))
             lookup.add_done_callback(_retrieve_exception)
@@ -110,7 +121,7 @@ class RedisBroker:
 
     def _newest(self, channel: str) -> Callable[[], Awaitable[str]]:
         async def newest() -> str:
-            last = await self._commands.xrevrange(KEY_PREFIX + channel, count=1)
+            last = await self._commands.xrevrange(self.key_prefix + channel, count=1)
             return str(last[0][0]) if last else "0-0"
 
         return newest
@@ -121,15 +132,21 @@ class RedisBroker:
             self._generation += 1  # the next XREAD leaves it out
 
     async def replay(self, channel: str, after: str) -> Replay:
-        key = KEY_PREFIX + channel
+        key = self.key_prefix + channel
 
         async def read() -> Replay:
-            stream = await _stream_info(self._commands, key, self.history)
-            if stream is not None:
-                # After a reset (ids went back) everything held is news.
-                start = f"({after}" if stream.last_id >= parse_id(after) else "-"
-                entries = await self._commands.xrange(key, min=start)
-                stream.entries = deque(_entries(entries))
+            # One transaction: the history and its bounds from the same moment,
+            # or a trim in between could lose messages without a Gap.
+            async with self._commands.pipeline(transaction=True) as both:
+                both.xinfo_stream(key)
+                both.xrange(key, min=f"({after}")
+                info, entries = await both.execute(raise_on_error=False)
+            stream = _stream_from(info, self.history)
+            if stream is None:
+                return replay_from(None, parse_id(after))
+            if stream.last_id < parse_id(after):  # a reset: everything is news
+                entries = await self._commands.xrange(key)
+            stream.entries = deque(_entries(entries))
             return replay_from(stream, parse_id(after))
 
         return await self._retrying(read, f"replay {channel!r}")
@@ -207,6 +224,11 @@ class RedisBroker:
                                    "reconnecting", self.url, exc)  # fmt: skip
                 failures += 1
                 await asyncio.sleep(_backoff(failures))
+            except self._refusal as exc:  # misconfigured: say so, keep trying
+                if failures == 0:
+                    logger.error("Hub: Redis at %s refused to read (%s)", self.url, exc)
+                failures += 1
+                await asyncio.sleep(_backoff(failures))
             else:
                 return
 
@@ -237,12 +259,12 @@ class RedisBroker:
             return
         self._reading_generation = self._generation
         streams = {
-            KEY_PREFIX + channel: last for channel, last in self._cursors.items()
+            self.key_prefix + channel: last for channel, last in self._cursors.items()
         }
         count = min(BATCH, self.history)
         reply = await reader.xread(streams, count=count, block=BLOCK_MS)
         for key, raw_entries in reply or ():
-            channel = key[len(KEY_PREFIX) :]
+            channel = key[len(self.key_prefix) :]
             last = self._cursors.get(channel)
             entries = _entries(raw_entries)
             if last is None or not entries:
@@ -253,7 +275,7 @@ class RedisBroker:
             self._deliver(channel, entries)
 
     async def _check_trimmed(self, reader: Redis, channel: str, last: str) -> None:
-        stream = await _stream_info(reader, KEY_PREFIX + channel, self.history)
+        stream = await _stream_info(reader, self.key_prefix + channel, self.history)
         if stream is not None and stream.lost_after(parse_id(last)) == HISTORY:
             self._lose(channel, HISTORY)
 
@@ -262,7 +284,7 @@ class RedisBroker:
         for channel, last in list(self._cursors.items()):
             if last == "0-0":
                 continue
-            stream = await _stream_info(reader, KEY_PREFIX + channel, self.history)
+            stream = await _stream_info(reader, self.key_prefix + channel, self.history)
             lost = RESET if stream is None else stream.lost_after(parse_id(last))
             if lost == RESET:
                 self._cursors[channel] = "0-0"  # Redis came back empty: read it all
@@ -270,7 +292,7 @@ class RedisBroker:
             elif lost is not None:
                 self._lose(channel, lost)
             elif restarted and not await reader.xrange(
-                KEY_PREFIX + channel, last, last
+                self.key_prefix + channel, last, last
             ):
                 self._lose(channel, RESET)  # restored from an older snapshot
 
@@ -281,6 +303,13 @@ async def _stream_info(client: Redis, key: str, history: int) -> Stream | None:
     try:
         info = await client.xinfo_stream(key)
     except redis.ResponseError:
+        return None  # no such key
+    return _stream_from(info, history)
+
+
+def _stream_from(info: Any, history: int) -> Stream | None:
+    """``XINFO STREAM``'s reply as a ``Stream`` (without entries); None if an error."""
+    if isinstance(info, Exception):
         return None  # no such key
     stream = Stream(history)
     stream.last_id = parse_id(str(info["last-generated-id"]))
@@ -322,8 +351,6 @@ def _import_redis() -> Any:
         import redis.asyncio
         import redis.asyncio.retry
         import redis.backoff
-    except ImportError as exc:
-        raise ImportError(
-            "Hub('redis://...') needs the redis package: pip install 'microasgi[redis]'"
-        ) from exc
+    except ModuleNotFoundError as exc:
+        raise missing_package(exc) from None
     return redis

@@ -3,7 +3,7 @@
 Answers preflight requests (``OPTIONS`` with ``Access-Control-Request-Method``)
 itself, and wraps ``send`` to add ``Access-Control-*`` headers to the
 ``http.response.start`` of every other request that carries an ``Origin``,
-error responses included.
+error responses included, and ``Vary: Origin`` wherever the answer depends on it.
 """
 
 from __future__ import annotations
@@ -84,13 +84,20 @@ class CORSMiddleware:
             return
         headers = Headers(scope["headers"])
         origin = headers.get("origin")
-        if origin is None:
+        if origin is None and self.any_origin:
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        if (
+            origin is not None
+            and scope["method"] == "OPTIONS"
+            and "access-control-request-method" in headers
+        ):
             await self.preflight(origin, headers)(scope, receive, send)
             return
-        cors_headers = self.cors_headers(origin)
+        # Unless every origin gets the same answer, the answer depends on Origin,
+        # also for a request without one: Vary says so, or a shared cache could
+        # hand that answer (without CORS headers) to a page on an allowed origin.
+        cors_headers = {} if origin is None else self.cors_headers(origin)
 
         async def send_with_cors_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,9 +1,12 @@
 """The last line of defence: turn an unhandled exception into a 500.
 
-``ServerErrorMiddleware`` sits outside every user middleware. It watches
-``send`` for ``http.response.start``: if nothing was sent yet it answers 500
-(a traceback page in debug mode); if the response had already started, the
-only honest thing left is to re-raise so the server aborts the connection.
+``ServerErrorMiddleware`` sits outside every user middleware (and around
+every mounted app and every response that may fail before it starts). It
+watches ``send`` for ``http.response.start``: if nothing was sent yet it
+answers, by default with a plain 500 (a traceback page in debug mode); an
+``App`` passes ``respond`` so that its exception handlers answer instead. If
+the response had already started, the only honest thing left is to re-raise
+so the server aborts the connection.
 """
 
 from __future__ import annotations
@@ -11,14 +14,19 @@ from __future__ import annotations
 import html
 import logging
 import traceback
+from collections.abc import Awaitable, Callable
 
 from microasgi.exceptions import ClientDisconnect
+from microasgi.extensions import INFORMATIONAL, SERVER_ERRORS
 from microasgi.responses import HTMLResponse, PlainTextResponse, Response
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
 
 SERVER_ERROR = PlainTextResponse("Internal Server Error", status_code=500)
+
+# Builds the answer to an exception (and logs it): the App's handle_error.
+ErrorResponder = Callable[[Scope, Receive, Exception], Awaitable[Response]]
 
 
 def error_response(exc: BaseException, debug: bool) -> Response:
@@ -35,12 +43,31 @@ def error_response(exc: BaseException, debug: bool) -> Response:
     return HTMLResponse(page, status_code=500)
 
 
+def report_server_error(scope: Scope, exc: BaseException) -> None:
+    """Hand an error answered with a 500 to the server, if it asked for it.
+
+    A server asks by offering the ``microasgi.server_errors`` extension, a
+    dict whose ``"report"`` takes the exception. The test client does, so a
+    test fails with the real exception instead of a bare 500.
+    """
+    extension = (scope.get("extensions") or {}).get(SERVER_ERRORS)
+    if extension is not None:
+        extension["report"](exc)
+
+
 class ServerErrorMiddleware:
     """Answer 500 for an exception that escaped the middleware stack."""
 
-    def __init__(self, app: ASGIApp, *, debug: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        debug: bool = False,
+        respond: ErrorResponder | None = None,
+    ) -> None:
         self.app = app
         self.debug = debug
+        self.respond = respond or self.default_response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +77,9 @@ class ServerErrorMiddleware:
 
         async def send_and_track_start(message: Message) -> None:
             nonlocal response_started
-            response_started = True
+            # Early hints come before the response: a 500 can still follow.
+            if message["type"] not in INFORMATIONAL:
+                response_started = True
             await send(message)
 
         try:
@@ -60,7 +89,18 @@ class ServerErrorMiddleware:
         except Exception as exc:
             if response_started:
                 raise  # too late for a 500: let the server abort the connection
-            logger.exception(
-                "Exception in ASGI app for %s %s", scope["method"], scope["path"]
-            )
-            await error_response(exc, self.debug)(scope, receive, send)
+            response = await self.respond(scope, receive, exc)
+            await response(scope, receive, send)
+
+    async def default_response(
+        self, scope: Scope, receive: Receive, exc: Exception
+    ) -> Response:
+        """Log the exception; answer a plain 500 (or the debug page)."""
+        logger.error(
+            "Exception in ASGI app for %s %s",
+            scope["method"],
+            scope["path"],
+            exc_info=exc,
+        )
+        report_server_error(scope, exc)
+        return error_response(exc, self.debug)

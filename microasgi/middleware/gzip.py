@@ -5,6 +5,11 @@ first ``http.response.body`` shows what kind of body follows. A whole body in
 one message is compressed if it is at least ``minimum_size`` bytes; a streamed
 body (``more_body=True``) is compressed piece by piece, each body message
 answered at once by one compressed message, never buffered.
+
+A ``HEAD`` response has no body to look at, so the decision is made from its
+``Content-Length``, which the ``GET`` body would have had; it then gets the
+headers the ``GET`` gets, except ``Content-Length``: only the compressed body
+could tell it, and RFC 9110 (section 9.3.2) lets a HEAD leave it out.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import zlib
 
 from microasgi.datastructures import Headers, MutableHeaders
+from microasgi.extensions import INFORMATIONAL
+from microasgi.requests import parse_content_length
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -31,8 +38,9 @@ class GzipStream:
 class GZipMiddleware:
     """Gzip responses for clients that send ``Accept-Encoding: gzip``.
 
-    Skips small bodies (under ``minimum_size`` bytes), Server-Sent Events and
-    responses that already have a ``Content-Encoding``.
+    Skips small bodies (under ``minimum_size`` bytes), Server-Sent Events,
+    responses that already have a ``Content-Encoding``, and partial content
+    (a 206 or a ``Content-Range``: its byte offsets count uncompressed bytes).
 
     Example:
         >>> app.add_middleware(GZipMiddleware, minimum_size=1000)
@@ -54,19 +62,27 @@ class GZipMiddleware:
         start: Message | None = None  # held until the first body message
         stream: GzipStream | None = None  # set once compressing
         passing_through = False
+        head = scope["method"] == "HEAD"
 
         async def send_compressed(message: Message) -> None:
             nonlocal start, stream, passing_through
-            if passing_through:
-                await send(message)
+            kind = message["type"]
+            if passing_through or (start is None and kind in INFORMATIONAL):
+                await send(message)  # early hints go ahead of the held start
             elif stream is not None:
-                await send(compressed_body(stream, message))
-            elif message["type"] == "http.response.start":
+                # Trailers after the compressed body pass as they are.
+                is_body = kind == "http.response.body"
+                await send(compressed_body(stream, message) if is_body else message)
+            elif kind == "http.response.start":
                 start = message
-            elif start is None or not self.should_compress(start, message):
+            elif start is None or not self.should_compress(start, message, head):
                 passing_through = True
                 if start is not None:
                     await send(start)
+                await send(message)
+            elif head:
+                passing_through = True
+                await send(compressed_start(start, 0, streaming=True))
                 await send(message)
             else:
                 stream = GzipStream(self.compresslevel)
@@ -77,15 +93,21 @@ class GZipMiddleware:
 
         await self.app(scope, receive, send_compressed)
 
-    def should_compress(self, start: Message, first_body: Message) -> bool:
+    def should_compress(self, start: Message, first_body: Message, head: bool) -> bool:
         """Decide from the start and the first body message alone."""
         if first_body["type"] != "http.response.body":
             return False  # an extension (say, a file path to send): leave it
+        if start["status"] in (204, 206, 304) or start["status"] < 200:
+            return False  # no body, or a slice whose offsets must stay as they are
         headers = Headers(start["headers"])
-        if "content-encoding" in headers:
+        if "content-encoding" in headers or "content-range" in headers:
             return False
         if headers.get("content-type", "").startswith("text/event-stream"):
             return False  # every event must reach the client the moment it is sent
+        if head:
+            # The size the GET body has; none given means the GET streams.
+            size = parse_content_length(headers.get("content-length", ""))
+            return size is None or size >= max(self.minimum_size, 1)
         if first_body.get("more_body", False):
             return True  # a stream: compress whatever comes, small first piece or not
         return len(first_body.get("body", b"")) >= max(self.minimum_size, 1)

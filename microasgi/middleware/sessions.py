@@ -8,7 +8,8 @@ gives an empty session. JSON is the only format, never pickle.
 
 The session is loaded into ``scope["session"]`` (``request.session``) before
 the app runs; ``http.response.start`` gets a ``Set-Cookie`` header only when
-the session changed (or is cleared when it was emptied). WebSocket
+the session changed (or is cleared when it was emptied), and always
+``Vary: Cookie``, since the answer may depend on the session. WebSocket
 connections see the session but cannot change the cookie.
 """
 
@@ -25,7 +26,7 @@ import time
 from typing import Any, Literal
 
 from microasgi.datastructures import Headers
-from microasgi.requests import parse_cookies
+from microasgi.requests import read_cookies
 from microasgi.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
@@ -79,18 +80,20 @@ class SessionMiddleware:
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # The answer may depend on the session, that is on the Cookie
+                # header: a shared cache must not give one visitor's page to another.
+                headers = [*message.get("headers", []), (b"vary", b"Cookie")]
                 header = self.cookie_header(scope["session"], initial, cookie)
                 if header is not None:
-                    headers = [*message.get("headers", []), (b"set-cookie", header)]
-                    message = {**message, "headers": headers}
+                    headers.append((b"set-cookie", header))
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
 
     def read_cookie(self, scope: Scope) -> str | None:
         """The session cookie's value, if the request carries one."""
-        header = "; ".join(Headers(scope["headers"]).getlist("cookie"))
-        return parse_cookies(header).get(self.session_cookie) if header else None
+        return read_cookies(Headers(scope["headers"])).get(self.session_cookie)
 
     def cookie_header(
         self, session: dict[str, Any], initial: str | None, cookie: str | None

@@ -2,7 +2,9 @@
 
 Checks ``http`` and ``websocket`` scopes before the app sees them. A refused
 HTTP request gets 400; a refused WebSocket is closed before it is accepted
-(the client sees HTTP 403).
+(the client sees HTTP 403). A request with more than one ``Host`` header is
+refused whatever the allowed hosts: HTTP/1.1 (RFC 9112, section 3.2) calls it
+malformed, and the app and a proxy might each trust a different one.
 """
 
 from __future__ import annotations
@@ -52,28 +54,42 @@ class TrustedHostMiddleware:
         self.www_redirect = www_redirect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or "*" in self.allowed_hosts:
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        host = host_name(Headers(scope["headers"]).get("host", ""))
-        if self.is_allowed(host):
+        hosts = Headers(scope["headers"]).getlist("host")
+        if len(hosts) > 1:
+            await refuse(scope, receive, send, "more than one Host header")
+            return
+        host = host_name(hosts[0] if hosts else "")
+        if "*" in self.allowed_hosts or self.is_allowed(host):
             await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 1008, "reason": ""})
-        elif self.www_redirect and f"www.{host}" in self.allowed_hosts:
+        elif (
+            scope["type"] == "http"
+            and self.www_redirect
+            and f"www.{host}" in self.allowed_hosts
+        ):
             url = HTTPConnection(scope).url
             www_url = url.replace(netloc="www." + url.netloc)
             await RedirectResponse(str(www_url))(scope, receive, send)
         else:
-            response = PlainTextResponse("Invalid host header", status_code=400)
-            await response(scope, receive, send)
+            await refuse(scope, receive, send)
 
     def is_allowed(self, host: str) -> bool:
         return any(
             host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
             for pattern in self.allowed_hosts
         )
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send, reason: str = "") -> None:
+    """400 for HTTP; a WebSocket is closed before it is accepted."""
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.close", "code": 1008, "reason": ""})
+        return
+    detail = f"Invalid host header: {reason}" if reason else "Invalid host header"
+    await PlainTextResponse(detail, status_code=400)(scope, receive, send)
 
 
 def host_name(host: str) -> str:

@@ -82,6 +82,12 @@ async def upload(request: Request) -> dict[str, Any]:
     return fields
 
 
+@app.get("/files/{name}/")
+async def file_name(request: Request, name: str) -> str:
+    """Reached by a slash redirect from /files/{name}: the name must survive it."""
+    return name
+
+
 @app.get("/crash")
 async def crash(request: Request) -> None:
     raise RuntimeError(f"handler crashed: {request.query_params.get('tag')}")
@@ -145,6 +151,17 @@ async def stream_crash(request: Request) -> StreamingResponse:
         raise RuntimeError(f"stream crashed: {tag}")
 
     return StreamingResponse(lines(), media_type="text/plain")
+
+
+@app.post("/stream/echo")
+async def stream_echo(request: Request) -> StreamingResponse:
+    """Send the body back while it still arrives: the generator reads the body."""
+
+    async def echo() -> AsyncIterator[bytes]:
+        async for chunk in request.stream():
+            yield chunk
+
+    return StreamingResponse(echo(), media_type="application/octet-stream")
 
 
 @app.get("/sse")
