@@ -106,18 +106,24 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-async def subscribe(url: str) -> tuple[ClientConnection, int]:
-    """Connect one subscriber; return it with the PID of the worker it reached."""
-    websocket = await connect(url, max_size=2**16)
+async def subscribe(url: str, deflate: bool) -> tuple[ClientConnection, int]:
+    """Connect one subscriber; return it with the PID of the worker it reached.
+
+    Like a browser, it asks for permessage-deflate unless ``deflate`` is False.
+    """
+    compression = "deflate" if deflate else None
+    websocket = await connect(url, max_size=2**16, compression=compression)
     hello = json.loads(await asyncio.wait_for(websocket.recv(), timeout=30))
     return websocket, int(hello["pid"])
 
 
-async def subscribe_many(urls: list[str]) -> list[tuple[ClientConnection, int]]:
+async def subscribe_many(
+    urls: list[str], deflate: bool
+) -> list[tuple[ClientConnection, int]]:
     connected = []
     for start in range(0, len(urls), CONNECT_BATCH):
         batch = urls[start : start + CONNECT_BATCH]
-        connected += await asyncio.gather(*(subscribe(url) for url in batch))
+        connected += await asyncio.gather(*(subscribe(url, deflate) for url in batch))
     return connected
 
 
@@ -212,14 +218,14 @@ async def drive(
     """Connect the subscribers, measure memory, run the phases, disconnect."""
     urls = [f"ws://{HOST}:{port}/subscribe" for port in workers.ports]
     tallies = Tallies()
-    connected = await subscribe_many(urls)  # one per worker
+    connected = await subscribe_many(urls, args.deflate)  # one per worker
     listeners = [asyncio.create_task(listen(ws, tallies)) for ws, _ in connected]
     phases: list[Phase] = []
     if backend != "none":
         await run_phase("warmup", 50, args, workers, tallies, len(connected))
     rss_before = sum(rss_kib(pid) for pid in workers.pids)
     rest = [urls[index % len(urls)] for index in range(args.subscribers - len(urls))]
-    more = await subscribe_many(rest)
+    more = await subscribe_many(rest, args.deflate)
     listeners += [asyncio.create_task(listen(ws, tallies)) for ws, _ in more]
     connected += more
     await asyncio.sleep(1.0)
@@ -360,6 +366,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=10.0, help="s to wait after")
     parser.add_argument("--redis", metavar="URL", help="use this Redis, not a new one")
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws")
+    parser.add_argument(
+        "--no-deflate", dest="deflate", action="store_false",
+        help="subscribers do not ask for permessage-deflate compression",
+    )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=1, help="medians over rounds")
     parser.add_argument("--quick", action="store_true", help="small and short")
     parser.add_argument("--json", metavar="PATH", help="also write results as JSON")
