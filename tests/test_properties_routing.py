@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from microasgi import App, Request
 from microasgi.paths import CONVERTERS
-from microasgi.routing import Match
+from microasgi.routing import Lookup
 
 pytestmark = pytest.mark.anyio
 
@@ -258,7 +258,7 @@ def built_path(app: App, route_name: str, /, **values: Any) -> str:
     return unquote(app.url_path_for(route_name, **values))
 
 
-def assert_same(found: Match | None, expected: Any) -> None:
+def assert_same(found: Lookup | None, expected: Any) -> None:
     if expected is None:
         assert found is None
         return
