@@ -226,10 +226,16 @@ class RouteIndex:
         allowed = {name for candidate in fits for name in candidate.routes}
         if "GET" in allowed:
             allowed.add("HEAD")
-        route, params = _choose(fits, method)
-        candidates = tuple(seen) if explain else ()
-        slash_fits = len(fits) < len(seen)
-        return Lookup(route, params, frozenset(allowed), slash_fits, candidates)
+        taken, chosen = method, _first_taking(fits, method)
+        if chosen is None and method == "HEAD":
+            taken, chosen = "GET", _first_taking(fits, "GET")  # GET answers HEAD
+        return Lookup(
+            chosen.routes[taken] if chosen else None,
+            chosen.params if chosen else {},
+            frozenset(allowed),
+            slash_fits=len(fits) < len(seen),
+            candidates=tuple(seen) if explain else (),
+        )
 
     def _static_candidate(self, path: str, slash: bool) -> Candidate:
         routes = {
@@ -246,20 +252,11 @@ class RouteIndex:
 
     def allowed_methods(self, path: str) -> frozenset[str]:
         """Methods any route at ``path`` accepts (for 405 and OPTIONS)."""
-        return self.explain("OPTIONS", path).allowed
+        return self.explain(EVERY_ROUTE, path).allowed
 
 
-def _choose(
-    candidates: list[Candidate], method: str
-) -> tuple[Route | None, dict[str, Any]]:
-    """The route of the first candidate that takes ``method`` (or, for HEAD,
-    GET), and its parameters."""
-    for wanted in ("HEAD", "GET") if method == "HEAD" else (method,):
-        for candidate in candidates:
-            route = candidate.routes.get(wanted)
-            if route is not None:
-                return route, candidate.params
-    return None, {}
+def _first_taking(candidates: list[Candidate], method: str) -> Candidate | None:
+    return next((found for found in candidates if method in found.routes), None)
 
 
 def _refuse_duplicate(route: Route, method: str, existing: dict[str, Any]) -> None:
