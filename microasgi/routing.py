@@ -117,23 +117,49 @@ class Candidate:
     slash: bool = False
 
 
-@dataclass(eq=False, slots=True)
 class Lookup:
-    """What the router decided for one method and path, from one walk.
+    """What the router decided for one method and path: ``route`` answers,
+    with ``params`` taken from the path; on a miss ``route`` is None.
 
-    ``route`` answers with ``params``, or is None on a miss. On a miss (and
-    when explaining), ``allowed`` holds the methods that the routes fitting
-    the path take (empty: nothing fits), and ``slash_fits`` says whether the
-    path with a final ``/`` added or removed has routes. ``candidates`` lists
-    every place the path fits, in the order the router tried them; only
-    :meth:`RouteIndex.explain` fills it in.
+    The walk also says, on a miss, which methods the routes that fit the path
+    take (``allowed``; empty when nothing fits) and whether the path with a
+    final ``/`` added or removed has routes (``slash_fits``). :meth:`explain`
+    adds ``candidates``: every place the path fits, in the order tried.
+    A hit needs none of that, so a hit carries two attributes and reads the
+    rest from the class; a :class:`Findings` (a miss, or an explanation)
+    carries all five. This is the hot path: every request makes a Lookup.
     """
 
-    route: Route | None
-    params: dict[str, Any]
+    __slots__ = ("params", "route")
     allowed: frozenset[str] = frozenset()
     slash_fits: bool = False
     candidates: tuple[Candidate, ...] = ()
+
+    def __init__(self, route: Route | None, params: dict[str, Any]) -> None:
+        self.route = route
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.route!r}, {self.params!r})"
+
+
+class Findings(Lookup):
+    """A :class:`Lookup` that also holds what the walk found on its way."""
+
+    __slots__ = ("allowed", "candidates", "slash_fits")
+
+    def __init__(
+        self,
+        route: Route | None,
+        params: dict[str, Any],
+        allowed: frozenset[str],
+        slash_fits: bool,
+        candidates: tuple[Candidate, ...] = (),
+    ) -> None:
+        super().__init__(route, params)
+        self.allowed = allowed
+        self.slash_fits = slash_fits
+        self.candidates = candidates
 
 
 NOTHING_FITS = Lookup(None, {})
@@ -229,7 +255,7 @@ class RouteIndex:
         taken, chosen = method, _first_taking(fits, method)
         if chosen is None and method == "HEAD":
             taken, chosen = "GET", _first_taking(fits, "GET")  # GET answers HEAD
-        return Lookup(
+        return Findings(
             chosen.routes[taken] if chosen else None,
             chosen.params if chosen else {},
             frozenset(allowed),
