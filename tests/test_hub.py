@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from microasgi.hub import Gap, Hub, Message, Subscription
-from microasgi.hub.events import parse_id
+from microasgi.batteries.hub import Gap, Hub, Message, Subscription
+from microasgi.batteries.hub.events import parse_id
 
 pytestmark = pytest.mark.anyio
 TIMEOUT = 5.0
