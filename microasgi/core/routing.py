@@ -129,11 +129,12 @@ class Lookup:
 
     The walk also says, on a miss, which methods the routes that fit the path
     take (``allowed``; empty when nothing fits) and whether the path with a
-    final ``/`` added or removed has routes (``slash_fits``). :meth:`explain`
-    adds ``candidates``: every place the path fits, in the order tried.
-    A hit needs none of that, so a hit carries two attributes and reads the
-    rest from the class; a :class:`Findings` (a miss, or an explanation)
-    carries all five. This is the hot path: every request makes a Lookup.
+    final ``/`` added or removed has routes (``slash_fits``).
+    :meth:`RouteIndex.explain` adds ``candidates``: every place the path fits,
+    in the order tried. A hit needs none of that, so it carries two attributes
+    and reads the rest from the class, while a :class:`Findings` (a miss, or
+    an explanation) carries all five: a request to a dynamic route makes a
+    new Lookup, so this is on the hot path.
     """
 
     __slots__ = ("params", "route")
