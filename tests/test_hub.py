@@ -190,7 +190,9 @@ async def test_hub_cancelled_subscribers_leave_nothing_behind(hub: Hub) -> None:
         tracemalloc.stop()
     assert hub._subscribers == {}
     assert getattr(hub._broker, "_cursors", {}) == {}
-    assert growth < 4 * 1024  # 3,000 more subscribers came and went
+    # 3,000 more subscribers came and went: keeping even one small object for
+    # each would be over 150 KiB; a few KiB are dict tables and timing noise.
+    assert growth < 32 * 1024
     async with hub.subscribe("c1") as events:  # and the hub still works
         await hub.publish("c1", "alive")
         assert data_of(await take(events, 1)) == ["alive"]
