@@ -32,7 +32,7 @@ from servers import (
     wait_until_serving,
 )
 
-from microasgi.testclient import TestClient, WebSocketDenialError
+from microasgi.testing.client import TestClient, WebSocketDenialError
 
 ROOT = Path(__file__).parent.parent
 CHAT = ROOT / "examples" / "chat"
