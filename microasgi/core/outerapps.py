@@ -13,6 +13,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from microasgi.core.rootpath import mount_prefix
 from microasgi.core.types import Scope
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class OuterApp:
 def enter_mount(scope: Scope, app: App, prefix: str) -> Scope:
     """The scope for the app ``app`` mounted at ``prefix``: ``root_path``
     extended, as the ASGI spec says, and ``app`` recorded as an outer app."""
-    root_path: str = scope.get("root_path", "").rstrip("/")
+    root_path = mount_prefix(scope)
     child_scope = dict(scope)
     child_scope["root_path"] = root_path + prefix
     child_scope[OUTER_APPS] = (OuterApp(app, root_path), *outer_apps(scope))
@@ -62,7 +63,7 @@ def link_path_for(scope: Scope, name: str, /, **params: Any) -> str:
     is mounted in (innermost first), so a mounted app can link to the others.
     """
     app: App = scope["app"]
-    root_path: str = scope.get("root_path", "").rstrip("/")
+    root_path = mount_prefix(scope)
     try:
         return root_path + app.url_path_for(name, **params)
     except LookupError as not_here:
