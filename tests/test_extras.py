@@ -141,3 +141,19 @@ def test_extras_every_extra_is_declared_in_pyproject() -> None:
                 requirement.startswith(package.pip_name)
                 for requirement in declared[package.extra]
             ), (package.extra, package.pip_name)
+
+
+def test_extras_hub_on_redis_without_redis_names_the_redis_extra() -> None:
+    result = run_without(
+        ["redis"],
+        """
+        from microasgi import Hub
+        Hub("memory://")  # one process needs nothing more
+        Hub("redis://127.0.0.1:6379/0")
+        """,
+    )
+    assert last_line(result) == (
+        "microasgi.extras.MissingPackageError: Hub('redis://...') needs the 'redis' "
+        "package, which is not installed; install the 'redis' extra: "
+        "pip install 'microasgi[redis]'"
+    )

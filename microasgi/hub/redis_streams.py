@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from microasgi.extras import missing_package
 from microasgi.hub.broker import Deliver, Entry, Lose, Replay
 from microasgi.hub.events import HISTORY, RESET, HubUnavailable, parse_id
 from microasgi.hub.memory import Stream, replay_from
@@ -350,8 +351,6 @@ def _import_redis() -> Any:
         import redis.asyncio
         import redis.asyncio.retry
         import redis.backoff
-    except ImportError as exc:
-        raise ImportError(
-            "Hub('redis://...') needs the redis package: pip install 'microasgi[redis]'"
-        ) from exc
+    except ModuleNotFoundError as exc:
+        raise missing_package(exc) from None
     return redis
