@@ -1,7 +1,7 @@
 """An mkdocs hook: fill in the line counts the tutorial quotes.
 
 The tutorial sends readers to the module each chapter rebuilt, with its size:
-``microasgi/paths.py`` followed by ``(N lines)``. A number written by hand
+``microasgi/core/paths.py`` followed by ``(N lines)``. A number written by hand
 goes stale with the next commit, so the pages say ``N`` and this hook puts in
 the real count at every build; a module that does not exist fails the build.
 """

@@ -18,7 +18,7 @@ from microasgi import App
 from examples.hello import app as hello_app
 from microasgi.replay import assert_replays
 from microasgi.testclient import TestClient
-from microasgi.trace import format_conversation
+from microasgi.tooling.trace import format_conversation
 
 # --8<-- [end:test-imports]
 

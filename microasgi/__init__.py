@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from microasgi.app import App
-from microasgi.background import BackgroundTask, BackgroundTasks
-from microasgi.exceptions import HTTPException, WebSocketDisconnect
-from microasgi.requests import Request
-from microasgi.responses import (
+from microasgi.core.app import App
+from microasgi.core.background import BackgroundTask, BackgroundTasks
+from microasgi.core.exceptions import HTTPException, WebSocketDisconnect
+from microasgi.core.requests import Request
+from microasgi.core.responses import (
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
@@ -23,18 +23,18 @@ from microasgi.responses import (
     Response,
     StreamingResponse,
 )
-from microasgi.routing import Router
+from microasgi.core.routing import Router
 
 if TYPE_CHECKING:
-    from microasgi.fileresponse import FileResponse
-    from microasgi.hub import Gap, Hub, HubUnavailable, Message
-    from microasgi.sse import EventSourceResponse, ServerSentEvent
-    from microasgi.staticfiles import StaticFiles
-    from microasgi.templating import Templates
-    from microasgi.testclient import TestClient
-    from microasgi.uploads import FormData, UploadFile
-    from microasgi.websockets import WebSocket
-    from microasgi.wsgi import WSGIApp
+    from microasgi.batteries.fileresponse import FileResponse
+    from microasgi.batteries.hub import Gap, Hub, HubUnavailable, Message
+    from microasgi.batteries.sse import EventSourceResponse, ServerSentEvent
+    from microasgi.batteries.staticfiles import StaticFiles
+    from microasgi.batteries.templating import Templates
+    from microasgi.batteries.wsgi import WSGIApp
+    from microasgi.core.uploads import FormData, UploadFile
+    from microasgi.core.websockets import WebSocket
+    from microasgi.testing.client import TestClient
 
 __version__ = "0.1.0"
 
@@ -71,20 +71,20 @@ __all__ = [
 # Names whose modules load on first use, so `import microasgi` stays quick and
 # needs neither jinja2 nor httpx.
 _LAZY = {
-    "EventSourceResponse": "microasgi.sse",
-    "FileResponse": "microasgi.fileresponse",
-    "FormData": "microasgi.uploads",
-    "Gap": "microasgi.hub",
-    "Hub": "microasgi.hub",
-    "HubUnavailable": "microasgi.hub",
-    "Message": "microasgi.hub",
-    "ServerSentEvent": "microasgi.sse",
-    "StaticFiles": "microasgi.staticfiles",
-    "Templates": "microasgi.templating",
-    "TestClient": "microasgi.testclient",
-    "UploadFile": "microasgi.uploads",
-    "WSGIApp": "microasgi.wsgi",
-    "WebSocket": "microasgi.websockets",
+    "EventSourceResponse": "microasgi.batteries.sse",
+    "FileResponse": "microasgi.batteries.fileresponse",
+    "FormData": "microasgi.core.uploads",
+    "Gap": "microasgi.batteries.hub",
+    "Hub": "microasgi.batteries.hub",
+    "HubUnavailable": "microasgi.batteries.hub",
+    "Message": "microasgi.batteries.hub",
+    "ServerSentEvent": "microasgi.batteries.sse",
+    "StaticFiles": "microasgi.batteries.staticfiles",
+    "Templates": "microasgi.batteries.templating",
+    "TestClient": "microasgi.testing.client",
+    "UploadFile": "microasgi.core.uploads",
+    "WSGIApp": "microasgi.batteries.wsgi",
+    "WebSocket": "microasgi.core.websockets",
 }
 
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from microasgi.cli import main
+from microasgi.tooling.cli import main
 
 sys.exit(main())

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from microasgi.types import ASGIApp, Message, Scope
+from microasgi.core.types import ASGIApp, Message, Scope
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from microasgi.types import ASGIApp, Message, Scope
+from microasgi.core.types import ASGIApp, Message, Scope
 
 
 async def run_asgi(

@@ -9,7 +9,7 @@ import pytest
 from _core_helpers import call, make_scope, run
 
 from microasgi import App, Request, Router
-from microasgi.types import Message, Receive, Scope, Send
+from microasgi.core.types import Message, Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio
 
@@ -186,7 +186,8 @@ def test_app_mount_refuses_non_callable() -> None:
 def test_app_run_serves_with_uvicorn_options(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
     monkeypatch.setattr(
-        "microasgi.serving.serve", lambda app, **options: calls.append((app, options))
+        "microasgi.core.serving.serve",
+        lambda app, **options: calls.append((app, options)),
     )
     app = App()
     app.run(port=9000, log_level="warning")

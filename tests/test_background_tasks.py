@@ -24,8 +24,8 @@ from microasgi import (
     PlainTextResponse,
     StreamingResponse,
 )
-from microasgi.testclient import TestClient
-from microasgi.types import Message
+from microasgi.core.types import Message
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from microasgi.cli import main
-from microasgi.loading import AppLoadError, AppTarget, load_app
+from microasgi.tooling.cli import main
+from microasgi.tooling.loading import AppLoadError, AppTarget, load_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).parent / "microasgi"
@@ -151,7 +151,7 @@ def test_cli_trace_offers_an_extension_and_names_its_use(tmp_path: Path) -> None
 
 LAYERED_APP = """\
 from microasgi import App
-from microasgi.middleware import GZipMiddleware
+from microasgi.batteries.middleware import GZipMiddleware
 
 app = App()
 app.add_middleware(GZipMiddleware, minimum_size=10)

@@ -13,13 +13,13 @@ import pytest
 from _core_helpers import call
 
 from microasgi import App, Request
-from microasgi.concurrency import (
+from microasgi.core.concurrency import (
     ThreadPool,
     default_pool,
     iterate_in_threadpool,
     run_in_threadpool,
 )
-from microasgi.types import Receive, Scope, Send
+from microasgi.core.types import Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from microasgi.datastructures import (
+from microasgi.core.datastructures import (
     URL,
     Headers,
     Limits,

@@ -13,8 +13,8 @@ import pytest
 from asgi import http_scope, run_asgi, websocket_scope
 
 from microasgi import App
-from microasgi.debug import CheckedHandler, TimedSteps
-from microasgi.types import Message, Receive, Scope, Send
+from microasgi.core.types import Message, Receive, Scope, Send
+from microasgi.tooling.debug import CheckedHandler, TimedSteps
 
 pytestmark = pytest.mark.anyio
 

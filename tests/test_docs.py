@@ -152,10 +152,10 @@ def test_docs_line_counts_name_modules_that_exist() -> None:
 
 def test_docs_line_counts_hook_fills_in_the_real_count() -> None:
     hook = load_line_counts_hook()
-    real = len((ROOT / "microasgi" / "app.py").read_text().splitlines())
-    markdown = "See `microasgi/app.py`\n(N lines), and `other.py` (N lines)."
+    real = len((ROOT / "microasgi" / "core" / "app.py").read_text().splitlines())
+    markdown = "See `microasgi/core/app.py`\n(N lines), and `other.py` (N lines)."
     assert hook.fill_line_counts(markdown, ROOT) == (
-        f"See `microasgi/app.py`\n({real} lines), and `other.py` (N lines)."
+        f"See `microasgi/core/app.py`\n({real} lines), and `other.py` (N lines)."
     )
 
 

@@ -85,8 +85,8 @@ def test_docs_site_ships_mermaid(site: Path) -> None:
 
 def test_docs_site_line_counts_are_the_real_ones(site: Path) -> None:
     page = (site / "tutorial" / "04-routing" / "index.html").read_text("utf-8")
-    real = len((ROOT / "microasgi" / "routing.py").read_text().splitlines())
-    assert f"<code>microasgi/routing.py</code> ({real} lines)" in page
+    real = len((ROOT / "microasgi" / "core" / "routing.py").read_text().splitlines())
+    assert f"<code>microasgi/core/routing.py</code> ({real} lines)" in page
     assert "(N lines)" not in page
 
 

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from microasgi import App, EventSourceResponse
-from microasgi.testclient import AsyncTestClient, WebSocketClosedError
+from microasgi.testing.client import AsyncTestClient, WebSocketClosedError
 
 pytestmark = pytest.mark.anyio
 

@@ -16,9 +16,9 @@ from microasgi import (
     Request,
     StreamingResponse,
 )
-from microasgi.fileresponse import FileResponse
-from microasgi.middleware.errors import ServerErrorMiddleware
-from microasgi.types import Receive, Scope, Send
+from microasgi.batteries.fileresponse import FileResponse
+from microasgi.core.errors import ServerErrorMiddleware
+from microasgi.core.types import Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio
 

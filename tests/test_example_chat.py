@@ -24,7 +24,7 @@ from screenshots import tabs_picture
 from servers import serve
 
 from microasgi import WebSocketDisconnect
-from microasgi.testclient import TestClient
+from microasgi.testing.client import TestClient
 
 ROOT = Path(__file__).parent.parent
 CHAT = ROOT / "examples" / "chat"

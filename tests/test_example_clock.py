@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from microasgi.testclient import TestClient
+from microasgi.testing.client import TestClient
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "clock_sse.py"

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from microasgi.testclient import TestClient
+from microasgi.testing.client import TestClient
 
 ROOT = Path(__file__).parent.parent
 SITE = ROOT / "examples" / "site"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microasgi import App, HTTPException, PlainTextResponse, Router
-from microasgi.explain import explain
+from microasgi.tooling.explain import explain
 
 
 def items_app() -> App:

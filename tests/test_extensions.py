@@ -15,11 +15,11 @@ import pytest
 from asgi import http_scope
 from test_validate import sender
 
-import microasgi.fileresponse
+import microasgi.batteries.fileresponse
 from microasgi import App, FileResponse, StreamingResponse
-from microasgi.middleware import GZipMiddleware
-from microasgi.staticfiles import StaticFiles
-from microasgi.validate import ASGIProtocolError, validate
+from microasgi.batteries.middleware import GZipMiddleware
+from microasgi.batteries.staticfiles import StaticFiles
+from microasgi.testing.validate import ASGIProtocolError, validate
 
 pytestmark = pytest.mark.anyio
 
@@ -112,7 +112,9 @@ def refuse_to_open(path):
 async def test_file_response_pathsend_checks_the_file_before_starting(
     data_file, monkeypatch
 ):
-    monkeypatch.setattr(microasgi.fileresponse, "check_readable", refuse_to_open)
+    monkeypatch.setattr(
+        microasgi.batteries.fileresponse, "check_readable", refuse_to_open
+    )
     sent = await call(file_app(data_file), "/file", PATHSEND)
     assert sent[0]["status"] == 500
     assert "http.response.pathsend" not in types(sent)
@@ -121,7 +123,9 @@ async def test_file_response_pathsend_checks_the_file_before_starting(
 async def test_static_files_unreadable_file_is_a_404_with_pathsend(
     data_file, monkeypatch
 ):
-    monkeypatch.setattr(microasgi.fileresponse, "check_readable", refuse_to_open)
+    monkeypatch.setattr(
+        microasgi.batteries.fileresponse, "check_readable", refuse_to_open
+    )
     sent = await call(StaticFiles(data_file.parent), "/data.bin", PATHSEND)
     assert (sent[0]["status"], sent[1]["body"]) == (404, b"Not Found")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from microasgi.extras import PACKAGES, missing_package
+from microasgi.core.extras import PACKAGES, missing_package
 
 # Installed first in the subprocess: refuses to find the packages named in argv.
 BLOCKER = """
@@ -47,28 +47,28 @@ def test_extras_testclient_without_httpx_names_the_test_extra() -> None:
     result = run_without(["httpx"], "from microasgi import TestClient")
     assert result.returncode == 1
     assert last_line(result) == (
-        "microasgi.extras.MissingPackageError: TestClient needs the 'httpx' "
+        "microasgi.core.extras.MissingPackageError: TestClient needs the 'httpx' "
         "package, which is not installed; install the 'test' extra: "
         "pip install 'microasgi[test]'"
     )
 
 
 def test_extras_testclient_module_without_anyio_names_the_test_extra() -> None:
-    result = run_without(["anyio"], "import microasgi.testclient")
+    result = run_without(["anyio"], "import microasgi.testing.client")
     assert "pip install 'microasgi[test]'" in last_line(result)
 
 
 def test_extras_templates_without_jinja2_says_to_reinstall() -> None:
     result = run_without(["jinja2"], "from microasgi import Templates")
     assert last_line(result) == (
-        "microasgi.extras.MissingPackageError: Templates needs the 'jinja2' "
+        "microasgi.core.extras.MissingPackageError: Templates needs the 'jinja2' "
         "package, which is not installed; it is installed with microasgi itself, "
         "so reinstall that: pip install microasgi (or pip install jinja2)"
     )
 
 
 def test_extras_forms_without_python_multipart_names_the_pip_name() -> None:
-    result = run_without(["python_multipart"], "import microasgi.forms")
+    result = run_without(["python_multipart"], "import microasgi.core.forms")
     assert "request.form() needs the 'python-multipart' package" in last_line(result)
     assert "pip install python-multipart" in last_line(result)
 
@@ -86,7 +86,7 @@ def test_extras_app_run_without_uvicorn_names_the_package() -> None:
 
 def test_extras_cli_run_without_uvicorn_names_the_package() -> None:
     code = """
-    from microasgi.cli import main
+    from microasgi.tooling.cli import main
     main(["run", "examples.hello:app"])
     """
     result = run_without(["uvicorn"], code)
@@ -153,7 +153,8 @@ def test_extras_hub_on_redis_without_redis_names_the_redis_extra() -> None:
         """,
     )
     assert last_line(result) == (
-        "microasgi.extras.MissingPackageError: Hub('redis://...') needs the 'redis' "
-        "package, which is not installed; install the 'redis' extra: "
+        "microasgi.core.extras.MissingPackageError: "
+        "Hub('redis://...') needs the 'redis' package, which is not installed; "
+        "install the 'redis' extra: "
         "pip install 'microasgi[redis]'"
     )

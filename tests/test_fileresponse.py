@@ -18,15 +18,15 @@ from _core_helpers import call, make_scope, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import microasgi.fileresponse
+import microasgi.batteries.fileresponse
 from microasgi import App, BackgroundTask
-from microasgi.fileresponse import (
+from microasgi.batteries.fileresponse import (
     ByteRange,
     FileResponse,
     content_disposition,
     parse_range,
 )
-from microasgi.testclient import TestClient
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 
@@ -189,13 +189,15 @@ async def test_fileresponse_disconnect_stops_reading_and_closes_file(
 ) -> None:
     (tmp_path / "big.bin").write_bytes(b"x" * 100_000)
     closed: list[bool] = []
-    close = microasgi.fileresponse.FileChunks.close
+    close = microasgi.batteries.fileresponse.FileChunks.close
 
     def close_and_record(self) -> None:
         close(self)
         closed.append(self.file.closed)
 
-    monkeypatch.setattr(microasgi.fileresponse.FileChunks, "close", close_and_record)
+    monkeypatch.setattr(
+        microasgi.batteries.fileresponse.FileChunks, "close", close_and_record
+    )
     response = FileResponse(tmp_path / "big.bin", chunk_size=10)
     scope = make_scope("GET", "/file")
     result = await run(response, scope, disconnect_after=2)
@@ -208,13 +210,15 @@ async def test_fileresponse_closes_file_after_full_send(
     text_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     closed: list[bool] = []
-    close = microasgi.fileresponse.FileChunks.close
+    close = microasgi.batteries.fileresponse.FileChunks.close
 
     def close_and_record(self) -> None:
         close(self)
         closed.append(True)
 
-    monkeypatch.setattr(microasgi.fileresponse.FileChunks, "close", close_and_record)
+    monkeypatch.setattr(
+        microasgi.batteries.fileresponse.FileChunks, "close", close_and_record
+    )
     await call(FileResponse(text_file), "GET", "/file")
     assert closed == [True]
 
@@ -498,13 +502,15 @@ def test_fileresponse_under_uvicorn_closes_file_when_client_leaves(
     with big.open("wb") as file:
         file.truncate(200 * 1024 * 1024)  # sparse: 200 MiB of zeros, instantly
     closed = threading.Event()
-    close = microasgi.fileresponse.FileChunks.close
+    close = microasgi.batteries.fileresponse.FileChunks.close
 
     def close_and_signal(self) -> None:
         close(self)
         closed.set()
 
-    monkeypatch.setattr(microasgi.fileresponse.FileChunks, "close", close_and_signal)
+    monkeypatch.setattr(
+        microasgi.batteries.fileresponse.FileChunks, "close", close_and_signal
+    )
     app = App()
 
     @app.get("/big")

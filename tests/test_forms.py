@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-import microasgi.concurrency
-import microasgi.forms
-import microasgi.uploads
-from microasgi.datastructures import Headers, Limits
-from microasgi.exceptions import HTTPException
-from microasgi.forms import parse_form
-from microasgi.uploads import FormData, UploadFile
+import microasgi.core.concurrency
+import microasgi.core.forms
+import microasgi.core.uploads
+from microasgi.core.datastructures import Headers, Limits
+from microasgi.core.exceptions import HTTPException
+from microasgi.core.forms import parse_form
+from microasgi.core.uploads import FormData, UploadFile
 
 pytestmark = pytest.mark.anyio
 
@@ -412,14 +412,14 @@ async def test_multipart_writes_after_rollover_run_on_the_thread_pool(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    real_run_in_threadpool = microasgi.concurrency.run_in_threadpool
+    real_run_in_threadpool = microasgi.core.concurrency.run_in_threadpool
 
     async def recording_run_in_threadpool(func: Any, *args: Any) -> Any:
         calls.append(func.__name__)
         return await real_run_in_threadpool(func, *args)
 
     monkeypatch.setattr(
-        microasgi.uploads, "run_in_threadpool", recording_run_in_threadpool
+        microasgi.core.uploads, "run_in_threadpool", recording_run_in_threadpool
     )
     head = b"--b0undary\r\n" + file_part("f", "a.txt", b"")
     chunks = [head + b"x" * 100, b"x" * 100, b"x" * 100, b"\r\n--b0undary--\r\n"]
@@ -544,13 +544,13 @@ async def test_multipart_default_limits_allow_16_headers_of_8_kib() -> None:
 async def test_multipart_limits_hold_with_python_multipart_without_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_parser = microasgi.forms.MultipartParser
+    real_parser = microasgi.core.forms.MultipartParser
 
     def parser_without_header_limits(boundary: bytes, callbacks: Any) -> Any:
         return real_parser(boundary, callbacks)
 
     monkeypatch.setattr(
-        microasgi.forms, "MultipartParser", parser_without_header_limits
+        microasgi.core.forms, "MultipartParser", parser_without_header_limits
     )
     part = text_part("a", b"1", b"X-One: 1\r\nX-Two: 2\r\n")
     detail = await parse_error(multipart(part), limits=Limits(max_part_headers=2))
@@ -710,7 +710,7 @@ def created_uploads(monkeypatch: pytest.MonkeyPatch) -> list[UploadFile]:
             super().__init__(*args, **kwargs)
             created.append(self)
 
-    monkeypatch.setattr(microasgi.forms, "UploadFile", RecordingUploadFile)
+    monkeypatch.setattr(microasgi.core.forms, "UploadFile", RecordingUploadFile)
     return created
 
 

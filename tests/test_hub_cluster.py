@@ -16,7 +16,7 @@ import pytest
 import redis.exceptions
 from redis_server import owner_of, redis_cluster
 
-from microasgi.hub import Hub, Message
+from microasgi.batteries.hub import Hub, Message
 
 pytestmark = pytest.mark.anyio
 PREFIX = "{chat}:"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from microasgi.testclient import AsyncTestClient
+from microasgi.testing.client import AsyncTestClient
 
 pytestmark = pytest.mark.anyio
 APP_FILE = Path(__file__).parent / "apps" / "hub_app.py"

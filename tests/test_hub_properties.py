@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis_server import RedisServer
 
-from microasgi.hub import Gap, Hub, Message
-from microasgi.hub.events import parse_id
+from microasgi.batteries.hub import Gap, Hub, Message
+from microasgi.batteries.hub.events import parse_id
 
 CHANNELS = ["a", "b", "c"]
 runs = itertools.count()

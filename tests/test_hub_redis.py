@@ -14,8 +14,8 @@ import pytest
 import redis.asyncio
 from redis_server import RedisServer
 
-from microasgi.hub import Gap, Hub, HubUnavailable, Message
-from microasgi.hub.redis_streams import COMMAND_CONNECTIONS, KEY_PREFIX
+from microasgi.batteries.hub import Gap, Hub, HubUnavailable, Message
+from microasgi.batteries.hub.redis_streams import COMMAND_CONNECTIONS, KEY_PREFIX
 
 pytestmark = pytest.mark.anyio
 TIMEOUT = 10.0

@@ -1,206 +1,122 @@
-"""trace --layers: the conversation at every middleware boundary, and its changes."""
+"""The package's import graph: no cycles, and imports run down the layers only.
+
+Layers, bottom up: core, batteries, testing, tooling (see
+docs/explanation/design.md). Every import counts, also one inside a function;
+only imports under ``if TYPE_CHECKING:`` are left out, as they never run.
+The public re-export modules at the top (``microasgi.testclient``, ...) sit
+above every layer.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import ast
+from pathlib import Path
 
-import pytest
+import microasgi
 
-from microasgi import App
-from microasgi.layers import format_layers, layer_changes, mermaid
-from microasgi.middleware import GZipMiddleware, SessionMiddleware
-from microasgi.middleware.trustedhost import TrustedHostMiddleware
-from microasgi.trace import TraceRequest, trace, trace_json
-
-pytestmark = pytest.mark.anyio
-
-GZIP = [(b"accept-encoding", b"gzip")]
+PACKAGE = Path(microasgi.__file__).parent
+LAYERS = ["core", "batteries", "testing", "tooling"]
 
 
-class AddHeader:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def send_with_header(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                headers = [*message["headers"], (b"x-layer", b"yes")]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
 
 
-class SwallowHints:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def send_without_hints(message: Any) -> None:
-            if message["type"] != "http.response.early_hint":
-                await send(message)
-
-        await self.app(scope, receive, send_without_hints)
-
-
-class ShoutBody:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def receive_shouted() -> Any:
-            message = await receive()
-            if message["type"] == "http.request":
-                message = {**message, "body": message["body"].upper() + b"!"}
-            return message
-
-        await self.app(scope, receive_shouted, send)
+def runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node, skipping the bodies of ``if TYPE_CHECKING:`` blocks."""
+    found: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
-def make_app(*middleware: Any, **options: Any) -> App:
-    app = App()
-    for cls in middleware:
-        app.add_middleware(cls, **options.get(cls.__name__, {}))
-
-    @app.get("/")
-    async def index(request: Any) -> str:
-        await request.send_early_hints(["</a.css>; rel=preload"])
-        return "hello " * 100
-
-    @app.post("/echo")
-    async def echo(request: Any) -> bytes:
-        return await request.body()
-
-    return app
-
-
-async def traced(app: App, request: TraceRequest) -> Any:
-    [result] = await trace(app, request, layers=True)
-    return result
+def imported_modules(path: Path, modules: set[str]) -> set[str]:
+    """The package modules ``path`` imports (a ``from pkg import mod`` names mod)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in runtime_nodes(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {module for module in found if module in modules and module != name}
 
 
-async def test_layers_name_every_boundary_outermost_first() -> None:
-    result = await traced(make_app(AddHeader, GZipMiddleware), TraceRequest())
-    names = [layer.name for layer in result.layers]
-    assert names == ["ServerErrorMiddleware", "GZipMiddleware", "AddHeader",
-                     "App.dispatch"]  # fmt: skip
+def import_graph() -> dict[str, set[str]]:
+    paths = sorted(PACKAGE.rglob("*.py"))
+    modules = {module_name(path) for path in paths}
+    return {module_name(path): imported_modules(path, modules) for path in paths}
 
 
-async def test_layers_show_a_header_added_and_a_body_compressed() -> None:
-    app = make_app(AddHeader, GZipMiddleware)
-    result = await traced(app, TraceRequest(headers=GZIP))
-    errors, gzip, add_header, dispatch = result.layers
-    assert layer_changes(errors, gzip) == []
-    assert layer_changes(add_header, dispatch) == [
-        "send http.response.start: header added: x-layer: yes"
-    ]
-    assert layer_changes(gzip, add_header) == [
-        "send http.response.start: header added: content-encoding: gzip",
-        "send http.response.start: header added: vary: Accept-Encoding",
-        "send http.response.start: header changed: content-length: 600 -> 32",
-        "send http.response.body: body compressed: 600 -> 32 bytes",
-    ]
+def layer_of(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] in LAYERS:
+        return LAYERS.index(parts[1])
+    return None  # the package itself and its public re-export modules
 
 
-async def test_layers_show_a_swallowed_message() -> None:
-    request = TraceRequest(extensions=["http.response.early_hint"])
-    result = await traced(make_app(SwallowHints), request)
-    swallow, dispatch = result.layers[1:]
-    assert layer_changes(swallow, dispatch) == [
-        "send http.response.early_hint: swallowed"
-    ]
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(module: str) -> list[str] | None:
+        if module in visiting:
+            return [*visiting[visiting.index(module) :], module]
+        if module in done:
+            return None
+        visiting.append(module)
+        for imported in sorted(graph[module]):
+            cycle = visit(imported)
+            if cycle:
+                return cycle
+        visiting.pop()
+        done.add(module)
+        return None
+
+    for module in sorted(graph):
+        cycle = visit(module)
+        if cycle:
+            return cycle
+    return None
 
 
-async def test_layers_show_a_changed_request_body() -> None:
-    request = TraceRequest("POST", "/echo", body=b"hi")
-    result = await traced(make_app(ShoutBody), request)
-    shout, dispatch = result.layers[1:]
-    assert layer_changes(shout, dispatch) == [
-        "receive http.request: body changed: 2 -> 3 bytes"
-    ]
+def test_layers_import_graph_has_no_cycle():
+    assert find_cycle(import_graph()) is None
 
 
-async def test_layers_show_a_scope_key_added() -> None:
-    options = {"SessionMiddleware": {"secret_key": "s" * 32}}
-    result = await traced(make_app(SessionMiddleware, **options), TraceRequest())
-    session, dispatch = result.layers[1:]
-    assert "scope: added 'session'" in layer_changes(session, dispatch)
+def test_layers_imports_run_downward_only():
+    upward = []
+    for module, imported in import_graph().items():
+        layer = layer_of(module)
+        for target in imported:
+            target_layer = layer_of(target)
+            if layer is not None and (target_layer is None or target_layer > layer):
+                upward.append(f"{module} imports {target}")
+    assert upward == []
 
 
-async def test_layers_show_a_layer_that_answered_by_itself() -> None:
-    options = {"TrustedHostMiddleware": {"allowed_hosts": ["example.com"]}}
-    result = await traced(make_app(TrustedHostMiddleware, **options), TraceRequest())
-    trusted, dispatch = result.layers[1:]
-    assert dispatch.conversation is None
-    assert layer_changes(trusted, dispatch) == [
-        "answered by itself; the layers inside were never called",
-        "send http.response.start (400): added by this layer",
-        "send http.response.body (19 bytes): added by this layer",
-    ]
-    assert "never called" in format_layers(result.layers)
+def test_layers_every_module_has_a_layer():
+    top_level = {"microasgi", "microasgi.__main__", "microasgi.testclient",
+                 "microasgi.validate", "microasgi.replay", "microasgi.middleware",
+                 "microasgi.hub"}  # fmt: skip
+    unplaced = [m for m in import_graph() if layer_of(m) is None and m not in top_level]
+    assert unplaced == []
 
 
-async def test_format_layers_nests_each_layer_with_its_changes() -> None:
-    result = await traced(make_app(AddHeader), TraceRequest())
-    assert format_layers(result.layers) == (
-        "server\n"
-        "  ServerErrorMiddleware\n"
-        "    passed everything through unchanged\n"
-        "    AddHeader\n"
-        "      send http.response.start: header added: x-layer: yes\n"
-        "      App.dispatch\n"
-        "        send     http.response.start (200)\n"
-        "        send     http.response.body (600 bytes)"
-    )
-
-
-async def test_mermaid_orders_arrows_across_boundaries() -> None:
-    result = await traced(make_app(AddHeader), TraceRequest())
-    lines = mermaid(result.layers).splitlines()
-    assert lines[:4] == [
-        "sequenceDiagram",
-        "    participant P0 as Server",
-        "    participant P1 as ServerErrorMiddleware",
-        "    participant P2 as AddHeader",
-    ]
-    arrows = [line.strip() for line in lines if "->>" in line]
-    assert arrows[:3] == [
-        "P3-->>P2: http.response.start (200)",
-        "P2-->>P1: http.response.start (200)",
-        "P1-->>P0: http.response.start (200)",
-    ]
-    assert (
-        "    Note over P2: send http.response.start: header added: x-layer: yes"
-        in lines
-    )
-
-
-async def test_mermaid_of_a_plain_trace_has_server_and_app() -> None:
-    [result] = await trace(make_app(), TraceRequest("POST", "/echo", body=b"hi"))
-    assert mermaid(result.as_layers()).splitlines()[1:] == [
-        "    participant P0 as Server",
-        "    participant P1 as app",
-        "    P0->>P1: http.request (2 bytes)",
-        "    P1-->>P0: http.response.start (200)",
-        "    P1-->>P0: http.response.body (2 bytes)",
-    ]
-
-
-async def test_layers_need_a_microasgi_app() -> None:
-    async def raw(scope: Any, receive: Any, send: Any) -> None:
-        raise AssertionError("not called")
-
-    with pytest.raises(TypeError, match="microasgi App only, not for function"):
-        await trace(raw, TraceRequest(), layers=True)
-
-
-async def test_trace_json_lists_each_layer_and_its_changes() -> None:
-    result = await traced(make_app(AddHeader), TraceRequest())
-    assert trace_json(result)["layers"] == [
-        {"name": "ServerErrorMiddleware", "changes": []},
-        {
-            "name": "AddHeader",
-            "changes": ["send http.response.start: header added: x-layer: yes"],
-        },
-        {"name": "App.dispatch", "changes": []},
-    ]
+def test_layers_find_cycle_reports_one():
+    assert find_cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]

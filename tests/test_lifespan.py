@@ -11,7 +11,7 @@ import pytest
 from _core_helpers import call
 
 from microasgi import App, Request
-from microasgi.types import Message
+from microasgi.core.types import Message
 
 pytestmark = pytest.mark.anyio
 

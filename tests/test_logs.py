@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from microasgi import App, HTTPException, JSONResponse, PlainTextResponse, Request
-from microasgi.logs import DefaultHandler, ServerStyleFormatter
+from microasgi.core.logs import DefaultHandler, ServerStyleFormatter
 from tests._core_helpers import call
 from tests.servers import (
     START_TIMEOUT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from asgi import http_scope, run_asgi
 
-from microasgi.middleware import CORSMiddleware
+from microasgi.batteries.middleware import CORSMiddleware
 
 pytestmark = pytest.mark.anyio
 

@@ -10,11 +10,11 @@ import pytest
 from asgi import http_scope, run_asgi
 
 from microasgi import App, PlainTextResponse, StreamingResponse
-from microasgi.datastructures import Headers
-from microasgi.fileresponse import FileResponse
-from microasgi.middleware import GZipMiddleware
-from microasgi.middleware.gzip import accepts_gzip
-from microasgi.testclient import TestClient
+from microasgi.batteries.fileresponse import FileResponse
+from microasgi.batteries.middleware import GZipMiddleware
+from microasgi.batteries.middleware.gzip import accepts_gzip
+from microasgi.core.datastructures import Headers
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from asgi import http_scope, run_asgi, websocket_scope
 
-from microasgi.middleware import HTTPSRedirectMiddleware
+from microasgi.batteries.middleware import HTTPSRedirectMiddleware
 
 pytestmark = pytest.mark.anyio
 

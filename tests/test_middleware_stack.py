@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from _core_helpers import call
 
-import microasgi.app
-import microasgi.middleware.errors
+import microasgi.core.app
+import microasgi.core.errors
 from microasgi import App, PlainTextResponse, Request, Response
-from microasgi.types import ASGIApp, Message, Receive, Scope, Send
+from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio
 
@@ -145,7 +145,7 @@ def restore_shared_responses() -> Iterator[None]:
     """Undo header edits on module-level responses, so one test cannot leak."""
     shared = [
         getattr(module, name, None)
-        for module in (microasgi.app, microasgi.middleware.errors)
+        for module in (microasgi.core.app, microasgi.core.errors)
         for name in ("NOT_FOUND", "NO_CONTENT", "SERVER_ERROR")
     ]
     saved = [(r, list(r.raw_headers)) for r in shared if isinstance(r, Response)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from asgi import http_scope, run_asgi, websocket_scope
 
-from microasgi.middleware import TrustedHostMiddleware
+from microasgi.batteries.middleware import TrustedHostMiddleware
 
 pytestmark = pytest.mark.anyio
 

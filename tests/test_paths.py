@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from microasgi.paths import CONVERTERS, Converter, SegmentPattern, compile_path
+from microasgi.core.paths import CONVERTERS, Converter, SegmentPattern, compile_path
 
 
 def test_compile_path_static_template_has_literal_segments() -> None:

@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from microasgi import App, Request
-from microasgi.datastructures import Headers, Limits
-from microasgi.exceptions import HTTPException
-from microasgi.forms import parse_form
-from microasgi.uploads import UploadFile
-from microasgi.validate import validate
+from microasgi.core.datastructures import Headers, Limits
+from microasgi.core.exceptions import HTTPException
+from microasgi.core.forms import parse_form
+from microasgi.core.uploads import UploadFile
+from microasgi.testing.validate import validate
 
 pytestmark = pytest.mark.anyio
 

@@ -19,10 +19,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from microasgi import App, JSONResponse, Request
-from microasgi.datastructures import Headers, MutableHeaders, QueryParams, encode_header
-from microasgi.requests import is_json_type, parse_cookies
-from microasgi.types import Scope
-from microasgi.validate import ConversationChecker, validate
+from microasgi.core.datastructures import (
+    Headers,
+    MutableHeaders,
+    QueryParams,
+    encode_header,
+)
+from microasgi.core.requests import is_json_type, parse_cookies
+from microasgi.core.types import Scope
+from microasgi.testing.validate import ConversationChecker, validate
 
 pytestmark = pytest.mark.anyio
 

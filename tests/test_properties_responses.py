@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microasgi import JSONResponse, RedirectResponse, Response
-from microasgi.fileresponse import FileResponse
-from microasgi.requests import parse_cookies
-from microasgi.sse import EventSourceResponse, ServerSentEvent
-from microasgi.validate import ConversationChecker, validate
+from microasgi.batteries.fileresponse import FileResponse
+from microasgi.batteries.sse import EventSourceResponse, ServerSentEvent
+from microasgi.core.requests import parse_cookies
+from microasgi.testing.validate import ConversationChecker, validate
 
 pytestmark = pytest.mark.anyio
 

@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from microasgi import App, Request
-from microasgi.paths import CONVERTERS
-from microasgi.routing import Match
+from microasgi.core.paths import CONVERTERS
+from microasgi.core.routing import Match
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,8 @@ import pytest
 from test_cli import run_cli
 
 from microasgi import App, StreamingResponse
-from microasgi.replay import (
+from microasgi.testing.client import TestClient
+from microasgi.testing.replay import (
     Recording,
     RecordingError,
     assert_replays,
@@ -20,8 +21,7 @@ from microasgi.replay import (
     replay,
     save,
 )
-from microasgi.testclient import TestClient
-from microasgi.trace import TraceRequest, trace
+from microasgi.tooling.trace import TraceRequest, trace
 
 pytestmark = pytest.mark.anyio
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from _core_helpers import body_messages, call, json_headers, make_scope, run
 
-import microasgi.requests
+import microasgi.core.requests
 from microasgi import App, HTTPException, Request
-from microasgi.datastructures import Address, Limits
-from microasgi.exceptions import ClientDisconnect
-from microasgi.types import Message, Receive, Scope, Send
+from microasgi.core.datastructures import Address, Limits
+from microasgi.core.exceptions import ClientDisconnect
+from microasgi.core.types import Message, Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio
 
@@ -234,7 +234,7 @@ async def test_request_stream_broken_off_then_read_again_raises() -> None:
 async def test_request_stream_too_large_to_keep_explains_a_second_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(microasgi.requests, "KEEP_STREAMED_BODY", 3)
+    monkeypatch.setattr(microasgi.core.requests, "KEEP_STREAMED_BODY", 3)
     request = make_request([b"ab", b"cd"])
     assert [chunk async for chunk in request.stream()] == [b"ab", b"cd"]
     with pytest.raises(RuntimeError, match=r"too large to keep .*body\(\) first"):

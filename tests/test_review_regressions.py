@@ -6,15 +6,16 @@ import pytest
 from asgi import http_scope, run_asgi, websocket_scope
 
 from microasgi import App, BackgroundTask, Response
-from microasgi.datastructures import Headers
-from microasgi.middleware import (
+from microasgi.batteries.middleware import (
     CORSMiddleware,
     GZipMiddleware,
     HTTPSRedirectMiddleware,
 )
-from microasgi.routing import Router
-from microasgi.types import Receive, Scope, Send
-from microasgi.wsgi import WSGIApp
+from microasgi.batteries.wsgi import WSGIApp
+from microasgi.core.datastructures import Headers
+from microasgi.core.routing import Router
+from microasgi.core.types import Receive, Scope, Send
+from microasgi.tooling.explain import explain
 
 pytestmark = pytest.mark.anyio
 
@@ -231,11 +232,11 @@ async def test_app_double_slash_redirects_to_root_like_explain_says() -> None:
     sent = await run_asgi(app, http_scope("//"), [])
     assert sent[0]["status"] == 307
     assert dict(sent[0]["headers"])[b"location"].endswith(b"/")
-    assert app.explain("GET //").status == 307
+    assert explain(app, "GET //").status == 307
 
 
 def test_unquote_cookie_undoes_quotes_and_escapes() -> None:
-    from microasgi.requests import parse_cookies
+    from microasgi.core.requests import parse_cookies
 
     assert parse_cookies(r'a="x\054y"; b="say \"hi\""; c=plain') == {
         "a": "x,y",

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microasgi import App, Request, StaticFiles, Templates, WSGIApp
-from microasgi.rootpath import full_path, include_root_path, includes, route_path
+from microasgi.core.rootpath import full_path, include_root_path, includes, route_path
 
 pytestmark = pytest.mark.anyio
 

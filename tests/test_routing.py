@@ -10,9 +10,9 @@ import pytest
 from _core_helpers import call
 
 from microasgi import App, Request, Response, Router
-from microasgi.paths import ParamSegment
-from microasgi.routing import WebSocketRoute
-from microasgi.testclient import TestClient
+from microasgi.core.paths import ParamSegment
+from microasgi.core.routing import WebSocketRoute
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 

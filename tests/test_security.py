@@ -26,10 +26,10 @@ import pytest
 from _core_helpers import body_messages, call, make_scope, run
 
 from microasgi import App, HTTPException, RedirectResponse, Request, Response
-from microasgi.datastructures import URL
-from microasgi.requests import HTTPConnection
-from microasgi.testclient import TestClient
-from microasgi.types import Receive, Scope, Send
+from microasgi.core.datastructures import URL
+from microasgi.core.requests import HTTPConnection
+from microasgi.core.types import Receive, Scope, Send
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 

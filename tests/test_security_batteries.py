@@ -22,9 +22,9 @@ import pytest
 from _core_helpers import make_scope, run
 
 from microasgi import App, FileResponse, StaticFiles, Templates
-from microasgi.fileresponse import parse_range
-from microasgi.middleware.sessions import SessionMiddleware, Signer
-from microasgi.testclient import TestClient
+from microasgi.batteries.fileresponse import parse_range
+from microasgi.batteries.middleware.sessions import SessionMiddleware, Signer
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 

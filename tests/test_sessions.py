@@ -12,8 +12,8 @@ import pytest
 from _core_helpers import make_scope, run
 
 from microasgi import App, PlainTextResponse, Response
-from microasgi.middleware.sessions import SessionMiddleware, Signer
-from microasgi.testclient import TestClient
+from microasgi.batteries.middleware.sessions import SessionMiddleware, Signer
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 

@@ -8,8 +8,8 @@ import anyio
 import pytest
 from _core_helpers import make_scope
 
-from microasgi.sharedreceive import SharedReceive
-from microasgi.types import Message, Receive
+from microasgi.core.sharedreceive import SharedReceive
+from microasgi.core.types import Message, Receive
 
 pytestmark = pytest.mark.anyio
 

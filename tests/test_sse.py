@@ -13,9 +13,9 @@ import pytest
 from _core_helpers import make_scope
 
 from microasgi import App, EventSourceResponse, ServerSentEvent
-from microasgi.sse import PING, encode_event
-from microasgi.testclient import TestClient
-from microasgi.types import Message
+from microasgi.batteries.sse import PING, encode_event
+from microasgi.core.types import Message
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 

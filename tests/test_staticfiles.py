@@ -10,9 +10,9 @@ from _core_helpers import make_scope, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import microasgi.fileresponse
+import microasgi.batteries.fileresponse
 from microasgi import App, StaticFiles
-from microasgi.testclient import TestClient
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 
@@ -101,7 +101,7 @@ def test_staticfiles_unreadable_file_is_404(
     def refuse(*args: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(microasgi.fileresponse.FileChunks, "open", refuse)
+    monkeypatch.setattr(microasgi.batteries.fileresponse.FileChunks, "open", refuse)
     response = client_for(static_dir).get("/static/hello.txt")
     assert (response.status_code, response.text) == (404, "Not Found")
 

@@ -17,9 +17,9 @@ import pytest
 from _core_helpers import make_scope
 
 from microasgi import App, Request, StreamingResponse
-from microasgi.sharedreceive import READ_AHEAD_LIMIT
-from microasgi.testclient import AsyncTestClient, TestClient
-from microasgi.types import Message
+from microasgi.core.sharedreceive import READ_AHEAD_LIMIT
+from microasgi.core.types import Message
+from microasgi.testing.client import AsyncTestClient, TestClient
 
 pytestmark = pytest.mark.anyio
 

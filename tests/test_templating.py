@@ -9,8 +9,8 @@ import jinja2
 import pytest
 
 from microasgi import App, BackgroundTask, HTMLResponse, StaticFiles, Templates
-from microasgi.requests import Request
-from microasgi.testclient import TestClient
+from microasgi.core.requests import Request
+from microasgi.testing.client import TestClient
 
 
 @pytest.fixture

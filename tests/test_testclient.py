@@ -7,9 +7,9 @@ import time
 import httpx
 import pytest
 
-import microasgi._testtransport
+import microasgi.testing.transport
 from microasgi import App, JSONResponse
-from microasgi.testclient import (
+from microasgi.testing.client import (
     AsyncTestClient,
     AsyncWebSocketTestSession,
     Conversation,
@@ -19,7 +19,7 @@ from microasgi.testclient import (
     WebSocketDenialError,
     WebSocketTestSession,
 )
-from microasgi.validate import ASGIProtocolError
+from microasgi.testing.validate import ASGIProtocolError
 
 START = {"type": "http.response.start", "status": 200, "headers": []}
 
@@ -195,7 +195,7 @@ def test_testclient_send_after_the_client_left_raises_oserror():
 
 
 def test_testclient_cancels_an_app_that_ignores_the_disconnect(monkeypatch):
-    monkeypatch.setattr(microasgi._testtransport, "CLOSE_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr(microasgi.testing.transport, "CLOSE_GRACE_SECONDS", 0.05)
     cancelled = threading.Event()
 
     async def app(scope, receive, send):

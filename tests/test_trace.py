@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from microasgi import App, StreamingResponse
-from microasgi.conversation import Conversation, Event, format_conversation
-from microasgi.trace import (
+from microasgi.core.types import Message, Receive, Scope, Send
+from microasgi.testing.conversation import Conversation, Event, format_conversation
+from microasgi.tooling.trace import (
     Trace,
     TraceRequest,
     build_scope,
@@ -19,7 +20,6 @@ from microasgi.trace import (
     trace,
     trace_json,
 )
-from microasgi.types import Message, Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio
 
@@ -170,7 +170,7 @@ def test_conversation_record_keeps_a_copy() -> None:
 
 
 def test_format_conversation_prints_a_test_client_conversation() -> None:
-    from microasgi.testclient import TestClient
+    from microasgi.testing.client import TestClient
 
     with TestClient(hello_app()) as client:
         response = client.post("/echo", content=b"ping")

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
-import microasgi.concurrency
-import microasgi.uploads
-from microasgi.datastructures import Headers
-from microasgi.uploads import SPOOL_MAX_SIZE, FormData, UploadFile, spooled_file
+import microasgi.core.concurrency
+import microasgi.core.uploads
+from microasgi.core.datastructures import Headers
+from microasgi.core.uploads import SPOOL_MAX_SIZE, FormData, UploadFile, spooled_file
 
 pytestmark = pytest.mark.anyio
 
@@ -17,14 +17,14 @@ pytestmark = pytest.mark.anyio
 def pool_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Names of the file methods that ran on the thread pool."""
     calls: list[str] = []
-    real_run_in_threadpool = microasgi.concurrency.run_in_threadpool
+    real_run_in_threadpool = microasgi.core.concurrency.run_in_threadpool
 
     async def recording_run_in_threadpool(func: Any, *args: Any) -> Any:
         calls.append(func.__name__)
         return await real_run_in_threadpool(func, *args)
 
     monkeypatch.setattr(
-        microasgi.uploads, "run_in_threadpool", recording_run_in_threadpool
+        microasgi.core.uploads, "run_in_threadpool", recording_run_in_threadpool
     )
     return calls
 

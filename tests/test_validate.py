@@ -4,7 +4,7 @@ import anyio
 import pytest
 from asgi import http_scope, run_asgi, websocket_scope
 
-from microasgi.validate import ASGIProtocolError, ConversationChecker, validate
+from microasgi.testing.validate import ASGIProtocolError, ConversationChecker, validate
 
 pytestmark = pytest.mark.anyio
 

@@ -16,13 +16,13 @@ import pytest
 from asgi import websocket_scope
 
 from microasgi import App, HTTPException, Router, WebSocketDisconnect
-from microasgi.testclient import (
+from microasgi.core.types import Message
+from microasgi.core.websockets import WebSocket, WebSocketState
+from microasgi.testing.client import (
     TestClient,
     WebSocketClosedError,
     WebSocketDenialError,
 )
-from microasgi.types import Message
-from microasgi.websockets import WebSocket, WebSocketState
 
 pytestmark = pytest.mark.anyio
 

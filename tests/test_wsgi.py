@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from microasgi import App, JSONResponse
-from microasgi.testclient import TestClient
-from microasgi.wsgi import RequestTooLargeError, WSGIApp
+from microasgi.batteries.wsgi import RequestTooLargeError, WSGIApp
+from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio
 

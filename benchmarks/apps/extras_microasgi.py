@@ -14,8 +14,8 @@ from microasgi import App, Request
 
 UPLOAD_LIMIT = 256 * 2**20  # above the 100 MB upload; the default is 1 MiB
 FEATURES = {
-    "websocket": ("microasgi.websockets", App, "websocket"),
-    "forms": ("microasgi.forms", Request, "form"),
+    "websocket": ("microasgi.core.websockets", App, "websocket"),
+    "forms": ("microasgi.core.forms", Request, "form"),
 }
 
 

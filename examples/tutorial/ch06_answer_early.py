@@ -5,7 +5,7 @@ Serve it with `uvicorn examples.tutorial.ch06_answer_early:app`, then compare
 """
 
 from microasgi import App, PlainTextResponse
-from microasgi.datastructures import Headers
+from microasgi.core.datastructures import Headers
 
 
 class RequireAPIKey:

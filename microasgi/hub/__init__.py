@@ -1,14 +1,5 @@
-"""Channels across processes: publish here, receive in every worker.
+"""``microasgi.hub``, the public path of ``microasgi.batteries.hub``."""
 
-``Hub`` is the public face (``hub.py``); a broker stores and delivers the
-messages: ``memory.py`` in one process, ``redis_streams.py`` across
-processes and machines. ``subscription.py`` is one subscriber's bounded
-queue, ``events.py`` what it yields, and ``stream.py`` turns a channel into
-resumable Server-Sent Events.
-"""
-
-from microasgi.hub.events import Gap, HubUnavailable, Message
-from microasgi.hub.hub import Hub
-from microasgi.hub.subscription import Subscription
+from microasgi.batteries.hub import Gap, Hub, HubUnavailable, Message, Subscription
 
 __all__ = ["Gap", "Hub", "HubUnavailable", "Message", "Subscription"]

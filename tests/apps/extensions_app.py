@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from microasgi import App, FileResponse, Request, StaticFiles, StreamingResponse
-from microasgi.types import ASGIApp, Message, Receive, Scope, Send
+from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
 
 DIRECTORY = Path(os.environ.get("EXTENSIONS_DIR", Path(__file__).parent))
 PRELOAD = "</app.css>; rel=preload; as=style"

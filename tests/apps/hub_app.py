@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 
 from microasgi import App, Hub, Message
-from microasgi.requests import Request
-from microasgi.websockets import WebSocket
+from microasgi.core.requests import Request
+from microasgi.core.websockets import WebSocket
 
 hub = Hub(os.environ.get("HUB_URL", "memory://"))
 app = App()

@@ -24,14 +24,14 @@ from microasgi import (
     StaticFiles,
     StreamingResponse,
 )
-from microasgi.middleware import (
+from microasgi.batteries.middleware import (
     CORSMiddleware,
     GZipMiddleware,
     HTTPSRedirectMiddleware,
     SessionMiddleware,
     TrustedHostMiddleware,
 )
-from microasgi.types import ASGIApp
+from microasgi.core.types import ASGIApp
 
 from .shared import (
     LARGE_TEXT,

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from microasgi.validate import validate
+from microasgi.testing.validate import validate
 
 from . import differences, microasgi_app, starlette_app
 from .cases import CASES, Case

@@ -1,0 +1,549 @@
+"""``App``: the ASGI callable that ties routing, handlers and errors together.
+
+``await app(scope, receive, send)`` runs the middleware stack (built once, on
+the first call), which ends in :meth:`App.dispatch`: ``http`` scopes go to the
+router and a handler, ``websocket`` scopes to a WebSocket handler, and the
+``lifespan`` scope to the startup and shutdown hooks.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from microasgi.core.concurrency import (
+    DEFAULT_THREAD_POOL_SIZE,
+    ThreadPool,
+    is_async_callable,
+)
+from microasgi.core.datastructures import Limits, State
+from microasgi.core.drain import Drain
+from microasgi.core.errors import (
+    ServerErrorMiddleware,
+    error_response,
+    report_server_error,
+)
+from microasgi.core.exceptions import ClientDisconnect, HTTPException
+from microasgi.core.lifespan import Hook, Lifespan, LifespanFactory
+from microasgi.core.logs import logger
+from microasgi.core.outerapps import enter_mount, outer_error_handler
+from microasgi.core.requests import Request
+from microasgi.core.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    encode_json,
+)
+from microasgi.core.results import unawaited_result_error, unencodable_result_error
+from microasgi.core.rootpath import include_root_path, route_path
+from microasgi.core.routing import Mount, Route, Router
+from microasgi.core.types import ASGIApp, Receive, Scope, Send
+
+ErrorHandler = Callable[[Request, Any], Any]
+ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
+HookT = TypeVar("HookT", bound=Hook)
+Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
+LayerWatcher = Callable[[str, ASGIApp], ASGIApp]
+
+NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
+TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
+JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+NO_CONTENT = Response(status_code=204)
+DEBUG_TOOLS_GROUP = "microasgi.debug_tools"  # entry points; see attach_debug_tools
+DEBUG_CHECKS_GROUP = "microasgi.debug_checks"  # see load_debug_checks
+
+
+class App(Router):
+    """A microasgi application: register handlers, then serve it with uvicorn.
+
+    Example:
+        >>> app = App()
+        >>> @app.get("/")
+        ... async def hello(request):
+        ...     return "Hello, World!"
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        middleware: Sequence[Middleware | Callable[..., ASGIApp]] = (),
+        lifespan: LifespanFactory | None = None,
+        redirect_slashes: bool = True,
+        thread_pool_size: int = DEFAULT_THREAD_POOL_SIZE,
+        max_body_size: int = Limits.max_body_size,
+        max_fields: int = Limits.max_fields,
+        max_files: int = Limits.max_files,
+        max_part_size: int = Limits.max_part_size,
+        max_part_headers: int = Limits.max_part_headers,
+        max_part_header_size: int = Limits.max_part_header_size,
+    ) -> None:
+        super().__init__()
+        self.debug = debug
+        self.state = State()
+        self.redirect_slashes = redirect_slashes
+        self.thread_pool = ThreadPool(thread_pool_size)
+        self.limits = Limits(
+            max_body_size,
+            max_fields,
+            max_files,
+            max_part_size,
+            max_part_headers,
+            max_part_header_size,
+        )
+        self.lifespan = Lifespan(self, lifespan)
+        self.drain = Drain()  # ends WebSockets and event streams on shutdown
+        self.user_middleware: list[Middleware] = [
+            item if isinstance(item, tuple) else (item, {}) for item in middleware
+        ]
+        self.status_handlers: dict[int, ErrorHandler] = {}
+        self.exception_handlers: dict[type[BaseException], ErrorHandler] = {}
+        self._stack: ASGIApp | None = None
+
+    # Set-up ---------------------------------------------------------------
+
+    def add_middleware(self, cls: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wrap the app in ``cls(app, **options)``; the last added is outermost.
+
+        Example:
+            >>> app.add_middleware(GZipMiddleware, minimum_size=1000)
+        """
+        if self._stack is not None:
+            raise RuntimeError(
+                "add_middleware() called after the app started serving; "
+                "add middleware before the first request"
+            )
+        self.user_middleware.insert(0, (cls, options))
+
+    def exception_handler(
+        self, key: int | type[BaseException]
+    ) -> Callable[[ErrorHandlerT], ErrorHandlerT]:
+        """Register ``handler(request, exc)`` for a status code or exception type.
+
+        Example:
+            >>> @app.exception_handler(404)
+            ... async def not_found(request, exc):
+            ...     return JSONResponse({"error": exc.detail}, status_code=404)
+        """
+
+        def register(handler: ErrorHandlerT) -> ErrorHandlerT:
+            self.add_exception_handler(key, handler)
+            return handler
+
+        return register
+
+    def add_exception_handler(
+        self, key: int | type[BaseException], handler: ErrorHandler
+    ) -> None:
+        """Register ``handler`` for status ``key`` or exception class ``key``."""
+        if isinstance(key, int):
+            self.status_handlers[key] = handler
+        elif isinstance(key, type) and issubclass(key, BaseException):
+            self.exception_handlers[key] = handler
+        else:
+            raise TypeError(
+                f"exception_handler() takes a status code or an exception class, "
+                f"got {key!r}"
+            )
+
+    def on_startup(self, hook: HookT) -> HookT:
+        """Run ``hook()`` (sync or async) before the server accepts requests."""
+        self.lifespan.on_startup.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: HookT) -> HookT:
+        """Run ``hook()`` (sync or async) when the server shuts down."""
+        self.lifespan.on_shutdown.append(hook)
+        return hook
+
+    def run(self, host: str = "127.0.0.1", port: int = 8000, reload: bool = False,
+            **options: Any) -> None:  # fmt: skip
+        """Serve this app with uvicorn (``python app.py``).
+
+        Example:
+            >>> if __name__ == "__main__":
+            ...     app.run()
+        """
+        from microasgi.core.serving import serve
+
+        serve(self, host=host, port=port, reload=reload, **options)
+
+    # Serving --------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        if scope.get("root_path") and scope["type"] != "lifespan":
+            include_root_path(scope)  # one convention for every mount below
+        if self._stack is None:
+            self._stack = self.build_stack()
+        await self._stack(scope, receive, send)
+
+    def build_stack(self, watch: LayerWatcher | None = None) -> ASGIApp:
+        """The middleware stack around :meth:`dispatch`, outermost last built.
+
+        ``watch(name, layer)`` may wrap each layer as it is built, innermost
+        first; tools use it to see the messages at every boundary
+        (``microasgi trace --layers``). The app builds its own stack without.
+        """
+        checks = load_debug_checks(self) if self.debug else None
+        app: ASGIApp = self.dispatch
+        if watch is not None:
+            app = watch("App.dispatch", app)
+        for cls, options in reversed(self.user_middleware):
+            app = cls(app, **options)
+            if checks is not None:
+                app = checks.middleware(app, cls)
+            if watch is not None:
+                app = watch(getattr(cls, "__name__", repr(cls)), app)
+        if self.user_middleware:
+            app = ServerErrorMiddleware(
+                app, debug=self.debug, respond=self.respond_to_error
+            )
+            if watch is not None:
+                app = watch("ServerErrorMiddleware", app)
+        if checks is not None:
+            app = checks.app(app)
+            app = attach_debug_tools(self, app)
+        return app
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The innermost app: find the handler for a request and answer it.
+
+        This is the hot path, so the common case is kept inline: a matched
+        route, a handler call, and its response sent. Other scope types and
+        misses (404, 405, mounts) branch off early.
+        """
+        if scope["type"] != "http":
+            await self._dispatch_other(scope, receive, send)
+            return
+        path = scope["path"]
+        if scope.get("root_path"):
+            path = route_path(scope)
+        match = self.http.match(scope["method"], path)
+        if match is None:
+            await self._handle_miss(scope, receive, send, path)
+            return
+        route = match.route
+        params = match.params
+        request = Request(scope, receive, self.limits, send)
+        try:
+            if params:
+                scope["path_params"] = params
+                if route.is_async:
+                    result = await route.endpoint(request, **params)
+                else:
+                    result = await self.thread_pool.run(
+                        route.endpoint, request, **params
+                    )
+            elif route.is_async:
+                result = await route.endpoint(request)
+            else:
+                result = await self.thread_pool.run(route.endpoint, request)
+            # The common results take a fast path: the two messages sent here,
+            # inline. A str, dict or list sends what a PlainTextResponse or
+            # JSONResponse would, without building one; a Response whose body
+            # is known and has nothing to run after sends its own fields.
+            result_type = type(result)
+            if result_type is str:
+                body = result.encode()
+                length = (b"content-length", b"%d" % len(body))
+                status, headers = 200, [length, TEXT_CONTENT_TYPE]
+            elif result_type is dict or result_type is list:
+                try:
+                    body = encode_json(result)
+                except (TypeError, ValueError) as exc:
+                    raise unencodable_result_error(route.name, result, exc) from exc
+                length = (b"content-length", b"%d" % len(body))
+                status, headers = 200, [length, JSON_CONTENT_TYPE]
+            else:
+                response = (
+                    result
+                    if isinstance(result, Response)
+                    else make_response(result, route)
+                )
+                if type(response).__call__ is Response.__call__ and (
+                    response.background is None
+                ):
+                    body, status = response.body, response.status_code
+                    headers = list(response.raw_headers)  # a copy, as __call__
+                else:
+                    body = None
+        except ClientDisconnect:
+            await close_form(scope)  # nobody is left to answer
+            return
+        except Exception as exc:
+            body = None
+            response = await self.handle_error(request, exc, route)
+        try:
+            if body is None:
+                if type(response).__call__ is Response.__call__:
+                    await response(scope, receive, send)  # fails only in send()
+                else:
+                    # Streaming and file responses can fail before their start
+                    # message (a missing file): the app's handlers answer that.
+                    await ServerErrorMiddleware(
+                        response, debug=self.debug, respond=self.respond_to_error
+                    )(scope, receive, send)
+                return
+            await send(
+                {"type": "http.response.start", "status": status, "headers": headers}
+            )
+            if scope["method"] == "HEAD":
+                body = b""
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            if "microasgi.form" in scope:
+                await close_form(scope)
+
+    async def _dispatch_other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope_type = scope["type"]
+        if scope_type == "websocket":
+            await self.handle_websocket(scope, receive, send)
+        elif scope_type == "lifespan":
+            await self.lifespan(scope, receive, send)
+        else:
+            raise ValueError(f"unsupported ASGI scope type {scope_type!r}")
+
+    async def _handle_miss(
+        self, scope: Scope, receive: Receive, send: Send, path: str
+    ) -> None:
+        mount = self.match_mount(path) if self.mounts else None
+        if mount is not None:
+            await self.call_mount(mount, scope, receive, send)
+            return
+        near_miss = self.http.near_miss(path)
+        allowed = self.http.allowed_methods(path) if near_miss else set()
+        method = scope["method"]
+        response: Response
+        if allowed and method == "OPTIONS":
+            response = Response(status_code=204, headers={"allow": _allow(allowed)})
+        elif allowed:
+            exc = HTTPException(405, headers={"allow": _allow(allowed)})
+            request = Request(scope, receive, self.limits)
+            response = await self.handle_error(request, exc)
+        elif near_miss and (redirect := self._slash_redirect(scope, path)):
+            response = redirect
+        elif self.status_handlers or self.exception_handlers:
+            exc = HTTPException(404)
+            request = Request(scope, receive, self.limits)
+            response = await self.handle_error(request, exc)
+        else:
+            # The plain 404, sent inline: no Response call on the common miss.
+            headers = list(NOT_FOUND.raw_headers)
+            await send(
+                {"type": "http.response.start", "status": 404, "headers": headers}
+            )
+            body = b"" if method == "HEAD" else NOT_FOUND.body
+            await send({"type": "http.response.body", "body": body})
+            return
+        await response(scope, receive, send)
+
+    def _slash_redirect(self, scope: Scope, path: str) -> Response | None:
+        if not self.redirect_slashes or path == "/":
+            return None
+        other = path[:-1] if path.endswith("/") else path + "/"
+        if not self.http.allowed_methods(other):
+            return None
+        url = Request(scope, _no_body).url
+        if path.endswith("/"):
+            if not url.path.endswith("/"):
+                return None  # the slash was sent encoded (%2F): part of a name
+            url.path = url.path[:-1]
+        else:
+            url.path += "/"
+        return RedirectResponse(str(url))
+
+    async def handle_websocket(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Find the WebSocket route for a connection and run its handler."""
+        path = route_path(scope)
+        match = self.websocket_routes.match("WEBSOCKET", path)
+        if match is not None:
+            from microasgi.core.websockets import run_websocket_handler
+
+            if match.params:
+                scope["path_params"] = match.params
+            await run_websocket_handler(self, match.route, scope, receive, send)
+            return
+        mount = self.match_mount(path)
+        if mount is not None:
+            await self.call_mount(mount, scope, receive, send)
+            return
+        await receive()  # websocket.connect
+        await send({"type": "websocket.close", "code": 1000, "reason": ""})
+
+    async def call_mount(
+        self, mount: Mount, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Hand the connection to a mounted app, with ``root_path`` extended.
+
+        The mounted app's errors go to this app's exception handlers, and a
+        mounted App looks up handlers (and route names) here after its own.
+        """
+        child_scope = enter_mount(scope, self, mount.prefix)
+        await ServerErrorMiddleware(
+            mount.app, debug=self.debug, respond=self.respond_to_error
+        )(child_scope, receive, send)
+
+    # Errors ---------------------------------------------------------------
+
+    def find_error_handler(self, exc: BaseException) -> ErrorHandler | None:
+        """The handler registered for ``exc``'s status code or class, if any.
+
+        An ``HTTPException`` is an answer, not an error: only a handler for its
+        status or for ``HTTPException`` (or a subclass) takes it, never one
+        for ``Exception``, which would turn every 404 into a 500.
+        """
+        if isinstance(exc, HTTPException) and exc.status_code in self.status_handlers:
+            return self.status_handlers[exc.status_code]
+        for cls in type(exc).__mro__:
+            if cls in self.exception_handlers:
+                return self.exception_handlers[cls]
+            if cls is HTTPException:
+                return None
+        return self.status_handlers.get(500)
+
+    async def respond_to_error(
+        self, scope: Scope, receive: Receive, exc: Exception
+    ) -> Response:
+        """The answer to an exception from a middleware, a mounted app, or a
+        response that failed before it started: as for a handler's."""
+        return await self.handle_error(Request(scope, receive, self.limits), exc)
+
+    async def handle_error(
+        self, request: Request, exc: Exception, route: Route | None = None
+    ) -> Response:
+        """Turn an exception raised while handling ``request`` into a response.
+
+        Only an error that ends in a 5xx is logged as one, with its traceback:
+        an exception that an exception handler answers with a 4xx is the
+        client's mistake, worth a debug line at most.
+        """
+        handler = self.find_error_handler(exc)
+        if handler is None and isinstance(exc, HTTPException):
+            return http_exception_response(exc)
+        if handler is None:
+            handler = outer_error_handler(request.scope, exc)
+        if handler is None:
+            report_server_error(request.scope, exc)
+            response = error_response(exc, self.debug)
+        else:
+            try:
+                response = await self._call_error_handler(handler, request, exc)
+            except Exception as handler_exc:
+                _log_handler_error(request, exc, route, 500)
+                logger.exception("Exception handler %r failed", handler)
+                report_server_error(request.scope, handler_exc)
+                return error_response(handler_exc, self.debug)
+        _log_handler_error(request, exc, route, response.status_code)
+        return response
+
+    async def _call_error_handler(
+        self, handler: ErrorHandler, request: Request, exc: Exception
+    ) -> Response:
+        if is_async_callable(handler):
+            result = await handler(request, exc)
+        else:
+            result = await self.thread_pool.run(handler, request, exc)
+        if isinstance(result, Response):
+            return result
+        return make_response(result, handler)
+
+
+def _log_handler_error(
+    request: Request, exc: Exception, route: Route | None, status_code: int
+) -> None:
+    if isinstance(exc, HTTPException):
+        return  # raised on purpose: the response says all there is to say
+    # A route's handler, or (from respond_to_error) a middleware or mounted app.
+    where = f"handler {route.name!r}" if route else "ASGI app"
+    if status_code >= 500:
+        logger.error("Exception in %s for %s %s", where, request.method,
+                     request.path, exc_info=exc)  # fmt: skip
+    else:
+        logger.debug("%s in %s for %s %s answered %d by its exception handler",
+                     type(exc).__name__, where, request.method, request.path,
+                     status_code)  # fmt: skip
+
+
+class DebugChecks(Protocol):
+    """What a debug checker offers the App (``microasgi.debug_checks`` entry point)."""
+
+    def middleware(self, layer: ASGIApp, cls: Any) -> ASGIApp: ...
+    def app(self, stack: ASGIApp) -> ASGIApp: ...
+
+
+def load_debug_checks(app: App) -> DebugChecks | None:
+    """The debug-mode checks, if installed: ``factory(app, thread_pool)``.
+
+    microasgi's own (``microasgi/tooling/debug.py``) is an entry point in the
+    ``microasgi.debug_checks`` group, so the core never imports it.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=DEBUG_CHECKS_GROUP):
+        checks: DebugChecks = entry.load()(app, app.thread_pool)
+        return checks
+    return None
+
+
+def attach_debug_tools(app: App, stack: ASGIApp) -> ASGIApp:
+    """Let every installed debug tool wrap the stack (debug mode only).
+
+    A tool is an entry point in the ``microasgi.debug_tools`` group naming a
+    function ``attach(app, stack) -> stack``; microasgi's live conversation
+    page is one. The core knows tools only through this seam.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=DEBUG_TOOLS_GROUP):
+        stack = entry.load()(app, stack)
+    return stack
+
+
+def http_exception_response(exc: HTTPException) -> Response:
+    """The default response for an HTTPException: its detail as plain text."""
+    if exc.status_code < 200 or exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse(exc.detail, exc.status_code, exc.headers)
+
+
+async def close_form(scope: Scope) -> None:
+    """Close the uploads of a form parsed for this request, if any."""
+    form = scope.pop("microasgi.form", None)
+    if form is not None:
+        await form.close()
+
+
+async def _no_body() -> Any:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _allow(methods: set[str]) -> str:
+    return ", ".join(sorted(methods | {"OPTIONS"}))
+
+
+def make_response(result: Any, handler: Any) -> Response:
+    """Turn a handler's return value into a Response, or explain why not."""
+    if isinstance(result, str):
+        return PlainTextResponse(result)
+    name = getattr(handler, "endpoint", handler)
+    name = getattr(name, "__name__", repr(name))
+    if isinstance(result, dict | list):
+        try:
+            return JSONResponse(result)
+        except (TypeError, ValueError) as exc:
+            raise unencodable_result_error(name, result, exc) from exc
+    if isinstance(result, bytes):
+        return Response(result, media_type="application/octet-stream")
+    if result is None:
+        return NO_CONTENT
+    if inspect.iscoroutine(result):
+        raise unawaited_result_error(name, result)
+    raise TypeError(
+        f"handler {name!r} returned {type(result).__name__} ({result!r:.60}); "
+        "return a Response, str, bytes, dict, list or None"
+    )

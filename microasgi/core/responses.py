@@ -1,0 +1,457 @@
+"""The outgoing side: every response is itself an ASGI app.
+
+Calling ``await response(scope, receive, send)`` sends one
+``http.response.start`` message (status and headers), then the body in one or
+more ``http.response.body`` messages (``more_body`` says whether more follow).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import logging
+import re
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+from microasgi.core.background import BackgroundTask, BackgroundTasks
+from microasgi.core.concurrency import iterate_in_threadpool, run_in_threadpool
+from microasgi.core.datastructures import MutableHeaders, encode_header
+from microasgi.core.extensions import TRAILERS, offers
+from microasgi.core.sharedreceive import SharedReceive
+from microasgi.core.types import Message, RawHeaders, Receive, Scope, Send
+
+logger = logging.getLogger("microasgi")
+
+_COOKIE_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 6265 cookie-octet: visible ASCII except space, '"', ',', ';' and '\'.
+_COOKIE_VALUE_RE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
+
+
+class Response:
+    """A response with a body known up front.
+
+    ``content`` may be ``bytes`` or ``str`` (encoded UTF-8); subclasses render
+    other types. ``Content-Length`` and ``Content-Type`` are set for you.
+
+    Example:
+        >>> @app.get("/robots.txt")
+        ... async def robots(request):
+        ...     return Response("User-agent: *", media_type="text/plain")
+    """
+
+    media_type: str | None = None
+    charset = "utf-8"
+    background: BackgroundTask | BackgroundTasks | None = None
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | BackgroundTasks | None = None,
+    ) -> None:
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        if background is not None:
+            self.background = background
+        self.body = body = self.render(content)
+        if media_type is None and status_code == 200 and not headers:
+            # The common case: the class's Content-Type, computed once.
+            content_type = self._content_type
+            if content_type is not None:
+                self.raw_headers = [
+                    (b"content-length", b"%d" % len(body)),
+                    content_type,
+                ]
+                return
+        self.raw_headers = self.build_headers(headers, body)
+
+    #: The Content-Type header of the class's ``media_type`` and ``charset``,
+    #: for the common case; ``None`` where ``build_headers`` must decide.
+    _content_type: tuple[bytes, bytes] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        plain = cls.build_headers is Response.build_headers
+        if plain and isinstance(cls.media_type, str):
+            cls._content_type = (
+                b"content-type",
+                content_type_header(cls.media_type, cls.charset),
+            )
+        else:
+            cls._content_type = None
+
+    def render(self, content: Any) -> bytes:
+        """Turn ``content`` into body bytes."""
+        if type(content) is str:  # the common case first
+            return content.encode(self.charset)
+        if content is None:
+            return b""
+        if isinstance(content, bytes | bytearray | memoryview):
+            return bytes(content)
+        if isinstance(content, str):
+            return content.encode(self.charset)
+        raise TypeError(
+            f"{type(self).__name__} content must be bytes or str, got "
+            f"{type(content).__name__}; use JSONResponse for dicts and lists"
+        )
+
+    def build_headers(
+        self, headers: Mapping[str, str] | None, body: bytes | None
+    ) -> RawHeaders:
+        """The raw header pairs: the given ones, checked, plus entity headers."""
+        status_code = self.status_code
+        if not headers and body is not None and self.media_type and status_code == 200:
+            # The common case, without the checks below.
+            return [
+                (b"content-length", b"%d" % len(body)),
+                (b"content-type", content_type_header(self.media_type, self.charset)),
+            ]
+        raw = [encode_header(name, value) for name, value in (headers or {}).items()]
+        names = {name for name, _ in raw}
+        no_body = status_code < 200 or status_code in (204, 304)
+        if body is not None and not no_body and b"content-length" not in names:
+            raw.append((b"content-length", b"%d" % len(body)))
+        if self.media_type is not None and b"content-type" not in names:
+            value = content_type_header(self.media_type, self.charset)
+            raw.append((b"content-type", value))
+        return raw
+
+    @property
+    def headers(self) -> MutableHeaders:
+        """The headers, as a case-insensitive mapping you may change."""
+        return MutableHeaders(self.raw_headers)
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | str | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Add a ``Set-Cookie`` header; invalid names or values are refused.
+
+        ``expires`` is a moment (a ``datetime``), a number of seconds from
+        now (an ``int``), or an HTTP date string sent as is.
+
+        Example:
+            >>> response.set_cookie("theme", "dark", max_age=3600, httponly=True)
+        """
+        self.headers.append(
+            "set-cookie",
+            _cookie_header(
+                key, value, max_age, expires, path, domain, secure, httponly,
+                samesite, partitioned,
+            ),
+        )  # fmt: skip
+
+    def delete_cookie(
+        self, key: str, path: str = "/", domain: str | None = None
+    ) -> None:
+        """Ask the browser to drop cookie ``key`` (same path and domain as set)."""
+        self.set_cookie(key, "", max_age=0, expires=_EPOCH, path=path, domain=domain)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    # A copy: a middleware may edit the list, and a response
+                    # object may be sent many times.
+                    "headers": list(self.raw_headers),
+                }
+            )
+            body = b"" if scope["method"] == "HEAD" else self.body
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            # Runs even when the client is already gone (send raised).
+            if self.background is not None:
+                await self.background()
+
+
+# Bounded: a media type may come from data (an upload's), not only from code.
+@functools.lru_cache(maxsize=256)
+def content_type_header(media_type: str | None, charset: str) -> bytes:
+    """The Content-Type value; text types get a charset. CR, LF are refused."""
+    if media_type is None:
+        return b"application/octet-stream"
+    if media_type.startswith("text/") and "charset=" not in media_type:
+        media_type += f"; charset={charset}"
+    return encode_header("content-type", media_type)[1]
+
+
+def _cookie_header(
+    key: str,
+    value: str,
+    max_age: int | None,
+    expires: datetime | str | int | None,
+    path: str | None,
+    domain: str | None,
+    secure: bool,
+    httponly: bool,
+    samesite: str | None,
+    partitioned: bool,
+) -> str:
+    if not _COOKIE_NAME_RE.fullmatch(key):
+        raise ValueError(f"invalid cookie name {key!r}: use letters, digits and -_")
+    if not _COOKIE_VALUE_RE.fullmatch(value):
+        raise ValueError(
+            f"invalid value for cookie {key!r}: {value!r}; cookie values may not "
+            "hold spaces, quotes, commas, semicolons, backslashes or control "
+            "characters - encode it first (e.g. urllib.parse.quote)"
+        )
+    parts = [f"{key}={value}"]
+    if max_age is not None:
+        parts.append(f"Max-Age={int(max_age)}")
+    if expires is not None:
+        parts.append(f"expires={_http_date(expires)}")
+    for name, attribute in (("Path", path), ("Domain", domain)):
+        if attribute is not None:
+            if not _COOKIE_VALUE_RE.fullmatch(attribute.replace(" ", "")):
+                raise ValueError(f"invalid cookie {name}: {attribute!r}")
+            parts.append(f"{name}={attribute}")
+    if samesite is not None:
+        if samesite.lower() not in ("lax", "strict", "none"):
+            raise ValueError(
+                f"samesite must be 'lax', 'strict' or 'none', got {samesite!r}"
+            )
+        parts.append(f"SameSite={samesite.capitalize()}")
+    parts += [flag for flag, on in (("Secure", secure), ("HttpOnly", httponly),
+              ("Partitioned", partitioned)) if on]  # fmt: skip
+    return "; ".join(parts)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _http_date(when: datetime | str | int) -> str:
+    """An HTTP date: an int counts seconds from now, a datetime is that moment."""
+    if isinstance(when, str):
+        return when
+    if isinstance(when, int):
+        when = datetime.now(timezone.utc) + timedelta(seconds=when)
+    return format_datetime(when.astimezone(timezone.utc), usegmt=True)
+
+
+class PlainTextResponse(Response):
+    """A ``text/plain; charset=utf-8`` response."""
+
+    media_type = "text/plain"
+
+
+class HTMLResponse(Response):
+    """A ``text/html; charset=utf-8`` response."""
+
+    media_type = "text/html"
+
+
+class JSONResponse(Response):
+    """Any JSON-serialisable value, sent as compact UTF-8 ``application/json``.
+
+    Example:
+        >>> return JSONResponse({"error": "taken"}, status_code=409)
+    """
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return encode_json(content)
+
+
+def _make_json_encoder() -> Callable[[Any], bytes]:
+    options: dict[str, Any] = {"ensure_ascii": False, "allow_nan": False}
+    encoder = json.JSONEncoder(separators=(",", ":"), **options)
+    make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_c_encoder is None:
+        return lambda content: encoder.encode(content).encode("utf-8")
+    # JSONEncoder.encode() builds this C encoder afresh on every call; building
+    # it once makes small responses about twice as fast. Circular structures
+    # still fail (RecursionError) rather than looping.
+    c_encoder = make_c_encoder(
+        None, encoder.default, json.encoder.encode_basestring, None,
+        ":", ",", False, False, False,
+    )  # fmt: skip
+
+    def encode_json(content: Any) -> bytes:
+        """Compact UTF-8 JSON; NaN and infinities are refused (not valid JSON)."""
+        if isinstance(content, str):
+            return encoder.encode(content).encode("utf-8")
+        return "".join(c_encoder(content, 0)).encode("utf-8")
+
+    return encode_json
+
+
+encode_json = _make_json_encoder()
+
+
+class RedirectResponse(Response):
+    """Send the client to ``url`` (307 keeps the method; pass 302/303 to GET).
+
+    Example:
+        >>> return RedirectResponse("/login", status_code=303)
+    """
+
+    def __init__(
+        self,
+        url: str,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTask | BackgroundTasks | None = None,
+    ) -> None:
+        super().__init__(b"", status_code, headers, background=background)
+        # Percent-encoding anything unsafe also rules out header injection.
+        self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;~")
+
+
+Content = str | bytes
+ContentStream = AsyncIterable[Content] | Iterable[Content]
+TrailerFields = Mapping[str, str]
+TrailersFunction = Callable[[], TrailerFields | Awaitable[TrailerFields]]
+
+
+class StreamingResponse(Response):
+    """Send a body produced piece by piece by an (async or sync) iterator.
+
+    A sync iterator is advanced on the thread pool. If the client goes away,
+    the iterator is stopped and closed; if it raises after the response
+    started, the error propagates so the server aborts the connection.
+
+    ``trailers`` is a function (sync or async) returning header fields to
+    send after the body, such as a checksum of what was streamed. It is
+    called after the last chunk, and only where the server offers the
+    ``http.response.trailers`` extension; elsewhere there are no trailers.
+
+    Example:
+        >>> async def count():
+        ...     for number in range(3):
+        ...         yield f"{number}\\n"
+        >>> return StreamingResponse(count(), media_type="text/plain")
+    """
+
+    def __init__(
+        self,
+        content: ContentStream,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | BackgroundTasks | None = None,
+        trailers: TrailersFunction | None = None,
+    ) -> None:
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.background = background
+        self.content = content
+        self.trailers = trailers
+        self.raw_headers = self.build_headers(headers, None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with_trailers = (
+            self.trailers is not None
+            and scope["method"] != "HEAD"
+            and offers(scope, TRAILERS)
+        )
+        start: Message = {
+            "type": "http.response.start",
+            "status": self.status_code,
+            "headers": list(self.raw_headers),
+        }
+        if with_trailers:
+            start["trailers"] = True
+        try:
+            await send(start)
+            if scope["method"] == "HEAD":
+                await send({"type": "http.response.body", "body": b""})
+            else:
+                await self._stream_until_disconnect(scope, receive, send, with_trailers)
+        finally:
+            await _close_iterator(self.content)
+            if self.background is not None:
+                await self.background()
+
+    async def _stream_until_disconnect(
+        self, scope: Scope, receive: Receive, send: Send, with_trailers: bool = False
+    ) -> None:
+        # The iterator may read the request body meanwhile: share receive().
+        shared = SharedReceive.of(scope, receive)
+        streaming = asyncio.ensure_future(self._stream(send, with_trailers))
+        watching = asyncio.ensure_future(shared.wait_for_disconnect())
+        try:
+            await asyncio.wait((streaming, watching), return_when="FIRST_COMPLETED")
+        finally:
+            watching.cancel()
+            if not streaming.done():
+                streaming.cancel()  # the client left, or we were cancelled
+            await asyncio.wait((streaming, watching))
+        if not streaming.cancelled():
+            streaming.result()  # re-raise what the iterator raised
+        if not watching.cancelled():
+            watching.result()  # re-raise what a failing receive() raised
+
+    async def _stream(self, send: Send, with_trailers: bool = False) -> None:
+        chunks = self._chunks()
+        try:
+            async for chunk in chunks:
+                if isinstance(chunk, str):
+                    chunk = chunk.encode(self.charset)
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
+        finally:
+            # Close the chunk iterator now, even when abandoned mid-way (a
+            # disconnect during send), not whenever it is garbage collected.
+            await _close_iterator(chunks)
+        await send({"type": "http.response.body", "body": b""})
+        if with_trailers and self.trailers is not None:
+            await send(
+                {
+                    "type": "http.response.trailers",
+                    "headers": await self._trailer_headers(self.trailers),
+                    "more_trailers": False,
+                }
+            )
+
+    @staticmethod
+    async def _trailer_headers(trailers: TrailersFunction) -> RawHeaders:
+        fields = trailers()
+        if inspect.isawaitable(fields):
+            fields = await fields
+        return [encode_header(name, value) for name, value in fields.items()]
+
+    def _chunks(self) -> AsyncIterator[Content]:
+        if isinstance(self.content, AsyncIterable):
+            return aiter(self.content)
+        return iterate_in_threadpool(iter(self.content))
+
+
+async def _close_iterator(content: Any) -> None:
+    """Close a streamed body's iterator so its ``finally`` blocks run."""
+    aclose = getattr(content, "aclose", None)
+    if aclose is not None:
+        await aclose()
+        return
+    close = getattr(content, "close", None)
+    if callable(close):
+        await run_in_threadpool(close)
