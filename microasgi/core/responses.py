@@ -70,29 +70,31 @@ class Response:
         if background is not None:
             self.background = background
         self.body = body = self.render(content)
-        if media_type is None and status_code == 200 and not headers:
+        known = self._content_type
+        if (
+            known is not None
+            and status_code == 200
+            and not headers
+            and known[0] is self.media_type
+            and known[1] is self.charset
+        ):
             # The common case: the class's Content-Type, computed once.
-            content_type = self._content_type
-            if content_type is not None:
-                self.raw_headers = [
-                    (b"content-length", b"%d" % len(body)),
-                    content_type,
-                ]
-                return
-        self.raw_headers = self.build_headers(headers, body)
+            self.raw_headers = [(b"content-length", b"%d" % len(body)), known[2]]
+        else:
+            self.raw_headers = self.build_headers(headers, body)
 
-    #: The Content-Type header of the class's ``media_type`` and ``charset``,
-    #: for the common case; ``None`` where ``build_headers`` must decide.
-    _content_type: tuple[bytes, bytes] | None = None
+    #: The class's ``media_type`` and ``charset`` and the Content-Type header
+    #: they make, computed once for the common case; ``None`` where
+    #: ``build_headers`` must decide.
+    _content_type: tuple[str, str, tuple[bytes, bytes]] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         plain = cls.build_headers is Response.build_headers
         if plain and isinstance(cls.media_type, str):
-            cls._content_type = (
-                b"content-type",
-                content_type_header(cls.media_type, cls.charset),
-            )
+            value = content_type_header(cls.media_type, cls.charset)
+            header = (b"content-type", value)
+            cls._content_type = (cls.media_type, cls.charset, header)
         else:
             cls._content_type = None
 
