@@ -17,6 +17,8 @@ DISTRIBUTIONS = {
     "falcon": "falcon",
     "blacksheep": "blacksheep",
     "uvicorn": "uvicorn",
+    "broadcaster": "broadcaster",
+    "redis": "redis",
 }
 
 

@@ -23,7 +23,7 @@ import os
 import statistics
 import time
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from websockets.asyncio.client import connect
 
@@ -32,6 +32,7 @@ from .apps import EXTRAS, FrameworkUnavailableError, load_extras
 from .server import CLIENT_CORE, HOST, cpu_seconds, uvicorn
 
 PADDING = "x" * 48
+T = TypeVar("T")
 
 
 class EchoMismatchError(RuntimeError):
@@ -64,7 +65,7 @@ async def load(port: int, args: argparse.Namespace, seconds: float) -> float:
     return sum(counts) / (time.monotonic() - start)
 
 
-def run_client(coroutine: Coroutine[Any, Any, float]) -> float:
+def run_client(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run the client on uvloop when it is installed: a faster client skews less."""
     try:
         import uvloop

@@ -176,14 +176,16 @@ def start(
     env: dict[str, str] | None = None,
     root_path: str = "",
     options: Sequence[str] = (),
+    port: int | None = None,
 ) -> Server:
     """Start a server process (without waiting for it to answer); with
     ``root_path``, the server is told the app is served below that prefix;
-    ``options`` go to the server's command line as they are."""
+    ``options`` go to the server's command line as they are. It listens on
+    ``port``, or on a free one."""
     kind = KINDS[name]
     if not kind.installed:
         pytest.skip(f"{kind.module} is not installed")
-    port = free_port()
+    port = port or free_port()
     handle, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
     try:
         process = subprocess.Popen(

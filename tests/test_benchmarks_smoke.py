@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = [
@@ -107,10 +110,33 @@ def test_import_time_quick_run_measures_on_top_of_the_server(tmp_path: Path) -> 
     )
 
 
+def test_fanout_quick_run_delivers_every_steady_message(tmp_path: Path) -> None:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (Debian's 'redis-server')")
+    pytest.importorskip("redis", reason="the redis package is not installed")
+    backends = ["hub", "none"]
+    if importlib.util.find_spec("broadcaster") is not None:
+        backends.insert(1, "broadcaster")
+    output = tmp_path / "fanout.json"
+    done = run_python(
+        "-m", "benchmarks.fanout", "--quick", "--subscribers", "6",
+        "--backends", ",".join(backends), "--json", str(output),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    results = json.loads(output.read_text())["results"]
+    assert list(results) == backends
+    for backend in backends:
+        assert results[backend]["subscribers_per_worker"] != {}
+        assert sorted(results[backend]["subscribers_per_worker"].values()) == [3, 3]
+    steady = results["hub"]["phases"][0]
+    assert steady["name"] == "steady"
+    assert steady["received"] == steady["expected"] > 0
+    assert steady["disorder"] == steady["gaps"] == 0
+    assert "KiB RSS per idle subscriber" in done.stdout
+
+
 def test_static_files_quick_run_checks_and_measures(tmp_path: Path) -> None:
     if importlib.util.find_spec("granian") is None:
-        import pytest
-
         pytest.skip("granian is not installed")
     output = tmp_path / "static.json"
     done = run_python(

@@ -80,6 +80,16 @@ def test_explain_says_why_a_literal_segment_wins() -> None:
     ) in result.lines
 
 
+def test_explain_says_why_a_fixed_segment_wins() -> None:
+    app = App()
+    app.add_route("/{kind}/{n:int}", lambda request, kind, n: "", name="any")
+    app.add_route("/items/{n:int}", lambda request, n: "", name="item")
+    result = explain(app, "GET /items/3")
+    assert result.lines[-2] == (
+        "any fits too, but item wins: at segment 1, a fixed segment beats a parameter."
+    )
+
+
 def test_explain_says_why_the_first_parameter_wins() -> None:
     result = explain(items_app(), "GET /items/7")
     assert (
@@ -265,6 +275,7 @@ methods = st.sampled_from(["GET", "POST", "HEAD", "OPTIONS", "DELETE"])
 
 
 def app_with(specs: list[tuple[str, tuple[str, ...]]]) -> App:
+    """An app whose handlers name themselves in an ``x-route`` header."""
     app = App()
     taken: set[tuple[str, str]] = set()
     for index, (template, route_methods) in enumerate(specs):
@@ -274,11 +285,21 @@ def app_with(specs: list[tuple[str, tuple[str, ...]]]) -> App:
             continue  # the same method and path twice would be refused
         taken |= wanted
 
-        async def handler(request: Any, __name: str = name, **params: Any) -> str:
-            return __name
+        async def handler(request: Any, __name: str = name, **params: Any) -> Any:
+            return PlainTextResponse(__name, headers={"x-route": __name})
 
         app.add_route(template, handler, route_methods, name=name)
     return app
+
+
+def dispatched(app: App, method: str, path: str) -> tuple[int, str | None]:
+    """The status the app sends, and the name of the route that handled it."""
+    scope = http_scope(path, method)
+    request = {"type": "http.request", "body": b"", "more_body": False}
+    start = asyncio.run(run_asgi(app, scope, [request]))[0]
+    headers = dict(start["headers"])
+    route = headers.get(b"x-route")
+    return start["status"], route.decode() if route is not None else None
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -287,16 +308,10 @@ def test_explain_agrees_with_the_router_on_random_routes(
     specs: list[tuple[str, tuple[str, ...]]], method: str, path: str
 ) -> None:
     app = app_with(specs)
-    status, body = respond(app, method, path)
     result = explain(app, f"{method} {path}")
+    status, route = dispatched(app, method, path)
     assert result.status == status
-    match = app.http.match(method, path)
-    assert (result.route is None) == (match is None)
-    if match is not None and result.route is not None:
-        assert result.route.name == match.route.name
-        assert result.params == match.params
-        if method != "HEAD":
-            assert body == match.route.name.encode()
+    assert (result.route.name if result.route else None) == route
 
 
 def test_explain_agrees_on_errors_raised_by_converters() -> None:

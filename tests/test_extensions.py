@@ -7,6 +7,7 @@ features under real servers are in ``test_extensions_servers.py``.
 
 from __future__ import annotations
 
+import gzip as gzip_module
 import os
 from pathlib import Path
 
@@ -137,12 +138,25 @@ async def test_static_files_send_the_path_when_offered(data_file):
     assert sent[1]["path"] == str(data_file.resolve())
 
 
-async def test_gzip_passes_pathsend_through_uncompressed(data_file):
+async def test_gzip_hides_pathsend_so_a_file_is_compressed_like_any_body(data_file):
     app = file_app(data_file)
     app.add_middleware(GZipMiddleware, minimum_size=10)
-    sent = await call(app, "/file", PATHSEND, headers=[(b"accept-encoding", b"gzip")])
+    gzip = [(b"accept-encoding", b"gzip")]
+    sent = await call(app, "/file", PATHSEND, headers=gzip)
+    head = await call(app, "/file", PATHSEND, method="HEAD", headers=gzip)
+    assert "http.response.pathsend" not in types(sent)
+    body = b"".join(message.get("body", b"") for message in sent[1:])
+    assert gzip_module.decompress(body) == CONTENT
+    assert (b"content-encoding", b"gzip") in sent[0]["headers"]
+    without_length = [h for h in sent[0]["headers"] if h[0] != b"content-length"]
+    assert head[0]["headers"] == without_length  # HEAD gets GET's headers
+
+
+async def test_gzip_leaves_pathsend_to_clients_without_gzip(data_file):
+    app = file_app(data_file)
+    app.add_middleware(GZipMiddleware, minimum_size=10)
+    sent = await call(app, "/file", PATHSEND)
     assert types(sent) == ["http.response.start", "http.response.pathsend"]
-    assert all(name != b"content-encoding" for name, _ in sent[0]["headers"])
 
 
 # http.response.early_hint --------------------------------------------------------

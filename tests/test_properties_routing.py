@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from microasgi import App, Request
 from microasgi.core.paths import CONVERTERS
-from microasgi.core.routing import Match
+from microasgi.core.routing import Lookup
 
 pytestmark = pytest.mark.anyio
 
@@ -258,7 +258,7 @@ def built_path(app: App, route_name: str, /, **values: Any) -> str:
     return unquote(app.url_path_for(route_name, **values))
 
 
-def assert_same(found: Match | None, expected: Any) -> None:
+def assert_same(found: Lookup | None, expected: Any) -> None:
     if expected is None:
         assert found is None
         return
@@ -315,6 +315,41 @@ def test_routing_any_path_matches_as_the_model_says(
     app, model = build_app(routes), Model(routes)
     for method in ("GET", "POST", "HEAD"):
         assert_same(app.http.match(method, path), model.match(method, path))
+
+
+def assert_one_lookup_answers(app: App, model: Model, path: str) -> None:
+    """The lookup's route, 405 methods and slash redirect, against the model."""
+    other = path[:-1] if path.endswith("/") else path + "/"
+    for method in ("GET", "POST", "HEAD", "DELETE"):
+        found = app.http.lookup(method, path)
+        assert_same(found if found.route else None, model.match(method, path))
+        if found.route is None:
+            assert found.allowed == model.allowed(path)
+            assert found.slash_fits == bool(model.allowed(other))
+
+
+@SETTINGS
+@given(case=scenarios(), toggle_slash=st.booleans())
+@example(case=TAIL_NEEDS_ITS_SLASH, toggle_slash=True)
+def test_routing_lookup_answers_a_miss_as_the_model_says(
+    case: Scenario, toggle_slash: bool
+) -> None:
+    app, model = build_app(case.routes), Model(case.routes)
+    path = built_path(app, case.target.name, **case.values)
+    if toggle_slash and path != "/":
+        path = path[:-1] if path.endswith("/") else path + "/"
+    assert_one_lookup_answers(app, model, path)
+
+
+@SETTINGS
+@given(
+    routes=route_sets(),
+    path=st.text(st.sampled_from("ab3v/.-%"), max_size=12).map(lambda t: "/" + t),
+)
+def test_routing_lookup_answers_any_path_as_the_model_says(
+    routes: list[RouteSpec], path: str
+) -> None:
+    assert_one_lookup_answers(build_app(routes), Model(routes), path)
 
 
 @SETTINGS

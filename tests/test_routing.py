@@ -10,6 +10,7 @@ import pytest
 from _core_helpers import call
 
 from microasgi import App, Request, Response, Router
+from microasgi.core import routing
 from microasgi.core.paths import ParamSegment
 from microasgi.core.routing import WebSocketRoute
 from microasgi.testing.client import TestClient
@@ -415,6 +416,78 @@ def test_router_scales_without_scanning(monkeypatch: pytest.MonkeyPatch) -> None
     static = app.http.match("GET", "/s999")
     assert static is not None
     assert static.route.name == "s999"
+
+
+def near_miss_app() -> App:
+    app = App()
+    app.add_route("/items/{item_id:int}", lambda request, item_id: "item")
+    app.add_route("/items/{name}", lambda request, name: "made", methods=["POST"])
+    app.add_route("/files/{rest:path}/", lambda request, rest: rest)
+    return app
+
+
+def count_walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the path of each walk of a route tree (its first step only)."""
+    walks: list[str] = []
+    original = routing._walk
+
+    def counting_walk(node: Any, segments: list[str], index: int, *rest: Any) -> Any:
+        if index == 0:
+            walks.append("/" + "/".join(segments))
+        return original(node, segments, index, *rest)
+
+    monkeypatch.setattr(routing, "_walk", counting_walk)
+    return walks
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("HEAD", "/items/3", 200),  # HEAD answered by the GET route
+        ("HEAD", "/items/abc", 405),  # only POST fits: 405, Allow
+        ("OPTIONS", "/items/abc", 204),  # the automatic OPTIONS
+        ("HEAD", "/items/3/", 307),  # the path without its final "/" fits
+        ("HEAD", "/files/a/b", 307),  # the path with a final "/" fits
+        ("HEAD", "/nothing/here", 404),
+    ],
+)
+async def test_router_walks_the_tree_once_per_request(
+    monkeypatch: pytest.MonkeyPatch, method: str, path: str, status: int
+) -> None:
+    app = near_miss_app()
+    walks = count_walks(monkeypatch)
+    assert (await call(app, method, path)).status == status
+    assert walks == [path]
+
+
+async def test_router_405_and_redirect_come_from_one_lookup() -> None:
+    index = near_miss_app().http
+    found = index.lookup("HEAD", "/items/abc")
+    assert (found.route, found.allowed) == (None, {"POST"})
+    found = index.lookup("GET", "/items/3/")
+    assert (found.route, found.allowed, found.slash_fits) == (None, set(), True)
+
+
+def test_router_explain_lists_the_candidates_in_the_order_tried() -> None:
+    app = App()
+    app.add_route("/items/{slug}", lambda request, slug: "slug", name="slug")
+    app.add_route("/items/new", lambda request: "new", name="new")
+    app.add_route("/items/{item_id:int}", lambda request, item_id: 1, name="by_id")
+    app.add_route("/{rest:path}", lambda request, rest: rest, name="rest")
+    found = app.http.explain("GET", "/items/new")
+    fits = [candidate for candidate in found.candidates if not candidate.slash]
+    assert [candidate.routes["GET"].name for candidate in fits] == [
+        "new",
+        "slug",
+        "rest",
+    ]
+    assert [[step.kind for step in candidate.trail] for candidate in fits] == [
+        ["static"],
+        ["literal", "parameter"],
+        ["path"],
+    ]
+    assert found.route is not None
+    assert found.route.name == "new"
 
 
 # Registration errors: raised at decoration time, saying what, expected and fix.

@@ -38,7 +38,7 @@ from microasgi.core.responses import (
 )
 from microasgi.core.results import unawaited_result_error, unencodable_result_error
 from microasgi.core.rootpath import include_root_path, route_path
-from microasgi.core.routing import Mount, Route, Router
+from microasgi.core.routing import Lookup, Mount, Route, Router
 from microasgi.core.types import ASGIApp, Receive, Scope, Send
 
 ErrorHandler = Callable[[Request, Any], Any]
@@ -221,12 +221,12 @@ class App(Router):
         path = scope["path"]
         if scope.get("root_path"):
             path = route_path(scope)
-        match = self.http.match(scope["method"], path)
-        if match is None:
-            await self._handle_miss(scope, receive, send, path)
+        found = self.http.lookup(scope["method"], path)
+        route = found.route
+        if route is None:
+            await self._handle_miss(scope, receive, send, path, found)
             return
-        route = match.route
-        params = match.params
+        params = found.params
         request = Request(scope, receive, self.limits, send)
         try:
             if params:
@@ -307,23 +307,22 @@ class App(Router):
             raise ValueError(f"unsupported ASGI scope type {scope_type!r}")
 
     async def _handle_miss(
-        self, scope: Scope, receive: Receive, send: Send, path: str
+        self, scope: Scope, receive: Receive, send: Send, path: str, found: Lookup
     ) -> None:
+        """Answer a request no route takes, from what the router's walk found."""
         mount = self.match_mount(path) if self.mounts else None
         if mount is not None:
             await self.call_mount(mount, scope, receive, send)
             return
-        near_miss = self.http.near_miss(path)
-        allowed = self.http.allowed_methods(path) if near_miss else set()
-        method = scope["method"]
         response: Response
-        if allowed and method == "OPTIONS":
-            response = Response(status_code=204, headers={"allow": _allow(allowed)})
-        elif allowed:
-            exc = HTTPException(405, headers={"allow": _allow(allowed)})
+        if found.allowed and scope["method"] == "OPTIONS":
+            allow = _allow(found.allowed)
+            response = Response(status_code=204, headers={"allow": allow})
+        elif found.allowed:
+            exc = HTTPException(405, headers={"allow": _allow(found.allowed)})
             request = Request(scope, receive, self.limits)
             response = await self.handle_error(request, exc)
-        elif near_miss and (redirect := self._slash_redirect(scope, path)):
+        elif found.slash_fits and (redirect := self._slash_redirect(scope, path)):
             response = redirect
         elif self.status_handlers or self.exception_handlers:
             exc = HTTPException(404)
@@ -335,16 +334,15 @@ class App(Router):
             await send(
                 {"type": "http.response.start", "status": 404, "headers": headers}
             )
-            body = b"" if method == "HEAD" else NOT_FOUND.body
+            body = b"" if scope["method"] == "HEAD" else NOT_FOUND.body
             await send({"type": "http.response.body", "body": body})
             return
         await response(scope, receive, send)
 
     def _slash_redirect(self, scope: Scope, path: str) -> Response | None:
+        """The redirect to ``path`` with its final ``/`` added or removed, whose
+        routes the router's walk already found."""
         if not self.redirect_slashes or path == "/":
-            return None
-        other = path[:-1] if path.endswith("/") else path + "/"
-        if not self.http.allowed_methods(other):
             return None
         url = Request(scope, _no_body).url
         if path.endswith("/"):
@@ -360,13 +358,13 @@ class App(Router):
     ) -> None:
         """Find the WebSocket route for a connection and run its handler."""
         path = route_path(scope)
-        match = self.websocket_routes.match("WEBSOCKET", path)
-        if match is not None:
+        found = self.websocket_routes.lookup("WEBSOCKET", path)
+        if found.route is not None:
             from microasgi.core.websockets import run_websocket_handler
 
-            if match.params:
-                scope["path_params"] = match.params
-            await run_websocket_handler(self, match.route, scope, receive, send)
+            if found.params:
+                scope["path_params"] = found.params
+            await run_websocket_handler(self, found.route, scope, receive, send)
             return
         mount = self.match_mount(path)
         if mount is not None:
@@ -522,7 +520,7 @@ async def _no_body() -> Any:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def _allow(methods: set[str]) -> str:
+def _allow(methods: frozenset[str]) -> str:
     return ", ".join(sorted(methods | {"OPTIONS"}))
 
 

@@ -1,12 +1,11 @@
 """Explaining routing: which routes a request met, and why it got its answer.
 
-:func:`explain` walks the routes one by one (slowly, on purpose: this is for
-reading, not serving) and compares each template with the path segment by
-segment. It then applies the router's rules to pick the answer: a route that
-matches the path and takes the method (static routes first; then, segment by
-segment, a fixed segment beats a parameter and the parameter added first wins;
-a ``{path}`` parameter comes last), else a mount, else 405 when other methods
-exist, else a trailing-slash redirect, else 404.
+:func:`explain` asks the router itself: ``RouteIndex.explain`` runs the walk
+that serving runs, without stopping at the route that answers, and returns
+its decision with every candidate in the order it was tried, each with the
+steps that led there. This module only words that decision (and, for each
+route that does not fit, which segment it stumbles on); the rules of
+priority live in the router alone.
 
 Example:
     >>> print(explain(app, "GET /items/abc"))
@@ -22,7 +21,14 @@ from urllib.parse import unquote, urlsplit
 from microasgi.core.app import App
 from microasgi.core.exceptions import HTTPException
 from microasgi.core.paths import PathTemplate, SegmentPattern
-from microasgi.core.routing import Mount, Route, Router, WebSocketRoute
+from microasgi.core.routing import (
+    Candidate,
+    Lookup,
+    Mount,
+    Route,
+    Router,
+    WebSocketRoute,
+)
 
 _CONVERTER_WORDS = {
     "str": "any text without '/'",
@@ -51,15 +57,6 @@ class Explanation:
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
-
-
-@dataclass
-class _Check:
-    """How one route's template compares with the path."""
-
-    route: Route
-    params: dict[str, Any] | None  # None: the path does not fit
-    reason: str = ""
 
 
 def explain(router: Router, request_line: str) -> Explanation:
@@ -93,81 +90,70 @@ def _parse_request_line(request_line: str) -> tuple[str, str]:
 
 def _explain(router: Router, method: str, path: str) -> Explanation:
     result = Explanation(method, path, lines=[f"{method} {path}"])
+    found = router.http.explain(method, path)
+    fitting = {
+        route
+        for candidate in found.candidates
+        if not candidate.slash
+        for route in candidate.routes.values()
+    }
     routes = [
         route
         for route in router.routes
         if isinstance(route, Route) and not isinstance(route, WebSocketRoute)
     ]
-    checks = [_check(route, path) for route in routes]
     result.lines.append("Routes, in the order they were added:")
-    result.lines.extend(_route_line(check, method) for check in checks)
+    result.lines.extend(
+        _route_line(route, route in fitting, method, path) for route in routes
+    )
     if not routes:
         result.lines.append("  (none)")
-    ranked = _winner(checks, method, result)
-    if ranked:
-        tree = [route for route in routes if not route.template.is_static]
-        _explain_match(result, ranked, tree)
+    if found.route is not None:
+        _explain_match(result, found, found.route)
         return result
     mount = router.match_mount(path)
     if mount is not None:
         _explain_mount(result, mount, method, path)
-        return result
-    allowed = _allowed(checks)
-    if allowed:
-        _explain_allowed(result, router, allowed)
-    elif not _explain_redirect(result, router, routes):
+    elif found.allowed:
+        _explain_allowed(result, router, found.allowed)
+    elif not _explain_redirect(result, router, found):
         result.status = 404
         result.lines.append(f"=> 404 Not Found: no route matches the path {path}.")
         _note_handler(result, router, 404)
     return result
 
 
-def _check(route: Route, path: str) -> _Check:
-    """Compare ``route``'s template with ``path``, one segment at a time."""
+def _why_not(route: Route, path: str) -> str:
+    """Where ``route``'s template stops fitting ``path``, one segment at a time.
+
+    Only called for routes the router found no place for: it words the miss,
+    it does not decide it.
+    """
     template = route.template
     parts = path[1:].split("/")
-    params: dict[str, Any] = {}
     for index, segment in enumerate(template.segments):
         if index >= len(parts):
             missing = template.segments[index:]
             if missing == ("",) and template.tail is None:
-                return _Check(
-                    route, None, "this route ends with '/', the path does not"
-                )
-            return _Check(
-                route, None, f"the path is shorter: it ends after segment {index}"
-            )
+                return "this route ends with '/', the path does not"
+            return f"the path is shorter: it ends after segment {index}"
         part = parts[index]
         if isinstance(segment, str):
             if part != segment:
-                return _Check(route, None, _literal_miss(template, index, part))
-            continue
-        values = segment.match(part)
-        if values is None:
-            return _Check(route, None, _pattern_miss(segment, index, part))
-        params.update(values)
+                return _literal_miss(template, index, part)
+        elif segment.match(part) is None:
+            return _pattern_miss(segment, index, part)
     rest = parts[len(template.segments) :]
     if template.tail is not None and not rest:
-        return _Check(
-            route,
-            None,
+        return (
             f"the path ends after segment {len(template.segments)}; the path "
-            f"parameter needs a segment of its own, even an empty one (a final '/')",
+            f"parameter needs a segment of its own, even an empty one (a final '/')"
         )
     if template.tail is not None:
-        values = template.tail.match("/".join(rest))
-        if values is None:
-            miss = _pattern_miss(template.tail, len(template.segments), "/".join(rest))
-            return _Check(route, None, miss)
-        params.update(values)
-    elif rest == [""]:
-        return _Check(route, None, "the path ends with '/', this route does not")
-    elif rest:
-        ends = len(template.segments)
-        return _Check(
-            route, None, f"the path is longer: this route ends at segment {ends}"
-        )
-    return _Check(route, params)
+        return _pattern_miss(template.tail, len(template.segments), "/".join(rest))
+    if rest == [""]:
+        return "the path ends with '/', this route does not"
+    return f"the path is longer: this route ends at segment {len(template.segments)}"
 
 
 def _literal_miss(template: PathTemplate, index: int, part: str) -> str:
@@ -195,112 +181,57 @@ def _pattern_miss(segment: SegmentPattern, index: int, part: str) -> str:
     return f"{where}, but {segment.source} takes {words}"
 
 
-def _route_line(check: _Check, method: str) -> str:
-    route = check.route
+def _route_line(route: Route, fits: bool, method: str, path: str) -> str:
     title = f"{','.join(sorted(route.methods))} {route.path} ({route.name})"
-    if check.params is None:
-        return f"  no     {title}: {check.reason}"
+    if not fits:
+        return f"  no     {title}: {_why_not(route, path)}"
     if method in route.methods or (method == "HEAD" and "GET" in route.methods):
         return f"  match  {title}"
     return f"  path   {title}: the path fits, but this route does not take {method}"
 
 
-def _winner(checks: list[_Check], method: str, result: Explanation) -> list[_Check]:
-    """The routes that could answer, best first (the router's order of trying)."""
-    fits = [check for check in checks if check.params is not None]
-    candidates = [check for check in fits if method in check.route.methods]
-    if not candidates and method == "HEAD":
-        candidates = [check for check in fits if "GET" in check.route.methods]
-        if candidates:
-            result.lines.append(
-                "No route takes HEAD, so the router uses a GET route: "
-                "a GET route answers HEAD too, without the body."
-            )
-    tree = [check.route for check in checks if not check.route.template.is_static]
-    return sorted(candidates, key=lambda check: _rank(check.route, tree))
-
-
-Rank = tuple[tuple[int, int], ...]
-
-
-def _rank(route: Route, tree: list[Route]) -> Rank:
-    """Where the router's search meets ``route``: smaller is tried first.
-
-    Static routes come first. Then, per segment: a fixed segment (0) before a
-    parameter (1, in the order first added), and a route that ends here (-1)
-    or goes on before a ``{path}`` parameter that takes the rest (2).
-    """
-    template = route.template
-    if template.is_static:
-        return ((-2, 0),)
-    ranks = [(-1, 0)]  # a dynamic route, behind every static one
-    for depth, segment in enumerate(template.segments):
-        if isinstance(segment, str):
-            ranks.append((0, 0))
-        else:
-            ranks.append(
-                (1, _first_added(tree, depth, template.segments[:depth], segment))
-            )
-    if template.tail is None:
-        ranks.append((-1, 0))
-    else:
-        tails = [
-            other.template.tail
-            for other in tree
-            if other.template.tail is not None
-            and other.template.segments == template.segments
-        ]
-        ranks.append((2, tails.index(template.tail)))
-    return tuple(ranks)
-
-
-def _first_added(
-    tree: list[Route], depth: int, prefix: tuple[Any, ...], segment: SegmentPattern
-) -> int:
-    """The position of ``segment`` among parameters first added after ``prefix``."""
-    seen: list[Any] = []
-    for route in tree:
-        segments = route.template.segments
-        if len(segments) > depth and segments[:depth] == prefix:
-            other = segments[depth]
-            if not isinstance(other, str) and other not in seen:
-                seen.append(other)
-    return seen.index(segment)
-
-
+# Why the walk took one step before another: the router's order, in words.
 _WHY_FIRST = {
-    (-2, -1): "routes without parameters are tried before all others",
-    (0, 1): "at segment {depth}, a fixed segment beats a parameter",
-    (1, 1): "at segment {depth}, both have a parameter; the one added first wins",
-    (2, 2): "both take the rest of the path; the one added first wins",
+    "static": "routes without parameters are tried before all others",
+    "literal": "at segment {depth}, a fixed segment beats a parameter",
+    "parameter": "at segment {depth}, both have a parameter; the one added first wins",
 }
+_PATH_LAST = "a path parameter takes the rest of a path only when nothing else fits"
 
 
-def _why_first(winner: Route, other: Route, tree: list[Route]) -> str:
-    ours, theirs = _rank(winner, tree), _rank(other, tree)
-    depth = next(
-        i
-        for i, pair in enumerate(zip(ours, theirs, strict=False))
-        if len(set(pair)) > 1
-    )
-    reason = _WHY_FIRST.get(
-        (ours[depth][0], theirs[depth][0]),
-        "a path parameter takes the rest of a path only when nothing else fits",
-    )
-    return reason.format(depth=depth)
+def _why_tried_first(winner: Candidate, other: Candidate) -> str:
+    """Word the first step where the walk took ``winner``'s way before ``other``'s."""
+    steps = zip(winner.trail, other.trail, strict=False)
+    for depth, (ours, theirs) in enumerate(steps, 1):
+        if ours == theirs:
+            continue
+        if ours.kind == theirs.kind == "path":
+            return "both take the rest of the path; the one added first wins"
+        if theirs.kind == "path" and ours.kind != "static":
+            return _PATH_LAST
+        return _WHY_FIRST.get(ours.kind, _PATH_LAST).format(depth=depth)
+    return _PATH_LAST
 
 
-def _explain_match(
-    result: Explanation, ranked: list[_Check], tree: list[Route]
-) -> None:
-    winner = ranked[0]
-    route = winner.route
-    for other in ranked[1:]:
-        why = _why_first(route, other.route, tree)
+def _explain_match(result: Explanation, found: Lookup, route: Route) -> None:
+    params = found.params
+    taken = result.method if result.method in route.methods else "GET"
+    if taken != result.method:
         result.lines.append(
-            f"{other.route.name} fits too, but {route.name} wins: {why}."
+            "No route takes HEAD, so the router uses a GET route: "
+            "a GET route answers HEAD too, without the body."
         )
-    params = winner.params or {}
+    takers = [
+        candidate
+        for candidate in found.candidates
+        if not candidate.slash and taken in candidate.routes
+    ]
+    winner = takers[0]
+    for other in takers[1:]:
+        why = _why_tried_first(winner, other)
+        result.lines.append(
+            f"{other.routes[taken].name} fits too, but {route.name} wins: {why}."
+        )
     arguments = "".join(f", {name}={value!r}" for name, value in params.items())
     result.status, result.route, result.params = 200, route, params
     result.lines.append(
@@ -326,16 +257,9 @@ def _explain_mount(result: Explanation, mount: Mount, method: str, path: str) ->
     result.status, result.route, result.params = inner.status, inner.route, inner.params
 
 
-def _allowed(checks: list[_Check]) -> set[str]:
-    allowed = {
-        m for check in checks if check.params is not None for m in check.route.methods
-    }
-    if "GET" in allowed:
-        allowed.add("HEAD")
-    return allowed
-
-
-def _explain_allowed(result: Explanation, router: Router, allowed: set[str]) -> None:
+def _explain_allowed(
+    result: Explanation, router: Router, allowed: frozenset[str]
+) -> None:
     allow = ", ".join(sorted(allowed | {"OPTIONS"}))
     if result.method == "OPTIONS":
         result.status = 204
@@ -361,13 +285,13 @@ def _note_handler(result: Explanation, router: Router, status: int) -> None:
         )
 
 
-def _explain_redirect(result: Explanation, router: Router, routes: list[Route]) -> bool:
+def _explain_redirect(result: Explanation, router: Router, found: Lookup) -> bool:
     path = result.path
     if not (isinstance(router, App) and router.redirect_slashes) or path == "/":
         return False
-    other = path[:-1] if path.endswith("/") else path + "/"
-    if not _allowed([_check(route, other) for route in routes]):
+    if not found.slash_fits:
         return False
+    other = path[:-1] if path.endswith("/") else path + "/"
     result.status = 307
     result.lines.append(
         f"=> 307 Temporary Redirect to {other}: no route matches {path}, but "

@@ -17,7 +17,7 @@ from __future__ import annotations
 import zlib
 
 from microasgi.core.datastructures import Headers, MutableHeaders
-from microasgi.core.extensions import INFORMATIONAL
+from microasgi.core.extensions import INFORMATIONAL, PATHSEND
 from microasgi.core.requests import parse_content_length
 from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,6 +59,13 @@ class GZipMiddleware:
         if scope["type"] != "http" or not accepts_gzip(Headers(scope["headers"])):
             await self.app(scope, receive, send)
             return
+        extensions = scope.get("extensions")
+        if extensions and PATHSEND in extensions:
+            # pathsend hands a file to the server past this middleware, so it
+            # would go out uncompressed while its HEAD says gzip: hide it, and
+            # a file is compressed like any other body.
+            others = {name: v for name, v in extensions.items() if name != PATHSEND}
+            scope = {**scope, "extensions": others}
         start: Message | None = None  # held until the first body message
         stream: GzipStream | None = None  # set once compressing
         passing_through = False
