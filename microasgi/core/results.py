@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 JSON_SCALARS = (str, int, float, bool, type(None))
 
 
-@dataclass(frozen=True)
-class BadValue:
+class BadValue(NamedTuple):
     """A part of a returned value that JSON cannot encode, and where it is."""
 
     where: str  # e.g. "['items'][0]['created']"; "" for the value itself
