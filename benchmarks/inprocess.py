@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import statistics
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -71,6 +72,7 @@ def build_apps(
 
 async def measure(args: argparse.Namespace, frameworks: list[str]) -> list[Result]:
     scenarios = select(args.scenarios)
+    clock = time.thread_time if args.cpu_time else time.perf_counter
     apps = build_apps(frameworks, scenarios)
     lifespans = [Lifespan(app) for app in apps.values()]
     for lifespan in lifespans:
@@ -96,7 +98,9 @@ async def measure(args: argparse.Namespace, frameworks: list[str]) -> list[Resul
             for framework in frameworks[shift:] + frameworks[:shift]:
                 app = apps[framework, scenario.app_key]
                 per_call = messages[framework, scenario.name]
-                seconds = await time_batch(app, scenario, args.iterations, per_call)
+                seconds = await time_batch(
+                    app, scenario, args.iterations, per_call, clock
+                )
                 samples[framework].append(args.iterations / seconds)
         results.extend(summarize(scenario.name, samples))
         print(f"  measured {scenario.name}", flush=True)
@@ -151,6 +155,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="few iterations (smoke test)"
     )
     parser.add_argument("--json", metavar="PATH", help="also write results as JSON")
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with the thread's CPU clock: steadier on a busy machine",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--import-time", action="store_true", help="time imports instead")
     mode.add_argument("--memory", action="store_true", help="RSS growth instead")

@@ -97,10 +97,12 @@ def run_child(framework: str, requests: int) -> dict[str, Any]:
 def run(frameworks: list[str], requests: int) -> list[dict[str, Any]]:
     """Measure each framework in its own process and print a table."""
     results = [run_child(framework, requests) for framework in frameworks]
+    raw = next((r["rss_before"] for r in results if r["framework"] == "raw"), None)
     rows = [
         [
             result["framework"],
             f"{result['rss_before'] / 2**20:.1f}",
+            "" if raw is None else f"{(result['rss_before'] - raw) / 2**20:+.1f}",
             f"{result['rss_after'] / 2**20:.1f}",
             f"{(result['rss_after'] - result['rss_before']) / 2**10:+,.0f}",
         ]
@@ -110,6 +112,12 @@ def run(frameworks: list[str], requests: int) -> list[dict[str, Any]]:
         f"RSS over {requests:,} requests (all scenarios in turn, after "
         f"{WARMUP_REQUESTS:,} warm-up requests)"
     )
-    headers = ["framework", "RSS before (MiB)", "RSS after (MiB)", "growth (KiB)"]
+    headers = [
+        "framework",
+        "RSS before (MiB)",
+        "over raw (MiB)",
+        "RSS after (MiB)",
+        "growth (KiB)",
+    ]
     print(report.table(headers, rows))
     return results

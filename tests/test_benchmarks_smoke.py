@@ -49,7 +49,9 @@ def run_python(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_inprocess_quick_run_validates_every_scenario(tmp_path: Path) -> None:
-    frameworks = ["raw", "microasgi"] if microasgi_available() else ["raw"]
+    frameworks = (
+        ["raw", "microasgi", "microasgi-response"] if microasgi_available() else ["raw"]
+    )
     output = tmp_path / "results.json"
     done = run_python(
         "-m", "benchmarks.inprocess", "--quick",
@@ -77,6 +79,35 @@ def test_inprocess_validation_rejects_a_wrong_body() -> None:
     done = run_python("-c", code)
     assert done.returncode == 0, done.stderr
     assert "rejected: raw answered plaintext wrongly: body" in done.stdout
+
+
+def test_upload_speed_quick_run_checks_and_measures(tmp_path: Path) -> None:
+    if not microasgi_available():
+        import pytest
+
+        pytest.skip("microasgi is not importable")
+    output = tmp_path / "upload.json"
+    done = run_python(
+        "-m", "benchmarks.upload_speed", "--quick",
+        "--frameworks", "raw,microasgi", "--json", str(output),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    results = json.loads(output.read_text())["results"]
+    assert [r["framework"] for r in results] == ["raw", "microasgi"]
+    assert all(r["seconds"] > 0 for r in results)
+
+
+def test_import_time_quick_run_measures_on_top_of_the_server(tmp_path: Path) -> None:
+    output = tmp_path / "import.json"
+    done = run_python(
+        "-m", "benchmarks.inprocess", "--import-time", "--quick",
+        "--frameworks", "microasgi", "--json", str(output),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "on top of uvicorn.main" in done.stdout
+    assert (
+        json.loads(output.read_text())["import_time"]["microasgi"]["milliseconds"] > 0
+    )
 
 
 def test_fanout_quick_run_delivers_every_steady_message(tmp_path: Path) -> None:

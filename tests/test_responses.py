@@ -105,6 +105,26 @@ def test_response_media_type_gets_charset_for_text() -> None:
     )
 
 
+def test_response_subclass_charset_and_media_type_reach_the_header() -> None:
+    # The common case uses a Content-Type computed once per class; a charset
+    # set on the instance, or a media type given, must still win.
+    class Latin1Text(PlainTextResponse):
+        def __init__(self, content: str) -> None:
+            self.charset = "latin-1"
+            super().__init__(content)
+
+    class Csv(Response):
+        media_type = "text/csv"
+
+    assert Latin1Text("h\u00e9").raw_headers == [
+        (b"content-length", b"2"),
+        (b"content-type", b"text/plain; charset=latin-1"),
+    ]
+    assert Csv("a").headers["content-type"] == "text/csv; charset=utf-8"
+    response = PlainTextResponse("a", media_type="text/markdown")
+    assert response.headers["content-type"] == "text/markdown; charset=utf-8"
+
+
 async def test_response_204_has_no_content_length() -> None:
     assert await send_response(Response(status_code=204)) == [
         {"type": START, "status": 204, "headers": []},

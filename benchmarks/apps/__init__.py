@@ -14,6 +14,7 @@ from types import ModuleType
 FRAMEWORKS: dict[str, str] = {
     "raw": "benchmarks.apps.raw_app",
     "microasgi": "benchmarks.apps.microasgi_app",
+    "microasgi-response": "benchmarks.apps.microasgi_responses_app",
     "starlette": "benchmarks.apps.starlette_app",
     "falcon": "benchmarks.apps.falcon_app",
     "blacksheep": "benchmarks.apps.blacksheep_app",
@@ -34,7 +35,7 @@ def load(framework: str) -> ModuleType:
     except ImportError as exc:
         hint = (
             "run from the repository root"
-            if framework == "microasgi"
+            if framework.startswith("microasgi")
             else "pip install -r benchmarks/requirements.txt"
         )
         raise FrameworkUnavailableError(

@@ -240,24 +240,35 @@ class App(Router):
                 result = await route.endpoint(request)
             else:
                 result = await self.thread_pool.run(route.endpoint, request)
-            # str, dict and list results take a fast path: the same two
-            # messages a PlainTextResponse or JSONResponse would send, without
-            # building one. Everything else becomes a Response.
+            # The common results take a fast path: the two messages sent here,
+            # inline. A str, dict or list sends what a PlainTextResponse or
+            # JSONResponse would, without building one; a Response whose body
+            # is known and has nothing to run after sends its own fields.
             result_type = type(result)
             if result_type is str:
-                body, content_type = result.encode(), TEXT_CONTENT_TYPE
+                body = result.encode()
+                length = (b"content-length", b"%d" % len(body))
+                status, headers = 200, [length, TEXT_CONTENT_TYPE]
             elif result_type is dict or result_type is list:
                 try:
-                    body, content_type = encode_json(result), JSON_CONTENT_TYPE
+                    body = encode_json(result)
                 except (TypeError, ValueError) as exc:
                     raise unencodable_result_error(route.name, result, exc) from exc
+                length = (b"content-length", b"%d" % len(body))
+                status, headers = 200, [length, JSON_CONTENT_TYPE]
             else:
-                body = None
                 response = (
                     result
                     if isinstance(result, Response)
                     else make_response(result, route)
                 )
+                if type(response).__call__ is Response.__call__ and (
+                    response.background is None
+                ):
+                    body, status = response.body, response.status_code
+                    headers = list(response.raw_headers)  # a copy, as __call__
+                else:
+                    body = None
         except ClientDisconnect:
             await close_form(scope)  # nobody is left to answer
             return
@@ -276,11 +287,7 @@ class App(Router):
                     )(scope, receive, send)
                 return
             await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-length", b"%d" % len(body)), content_type],
-                }
+                {"type": "http.response.start", "status": status, "headers": headers}
             )
             if scope["method"] == "HEAD":
                 body = b""
@@ -321,7 +328,14 @@ class App(Router):
             request = Request(scope, receive, self.limits)
             response = await self.handle_error(request, exc)
         else:
-            response = NOT_FOUND
+            # The plain 404, sent inline: no Response call on the common miss.
+            headers = list(NOT_FOUND.raw_headers)
+            await send(
+                {"type": "http.response.start", "status": 404, "headers": headers}
+            )
+            body = b"" if scope["method"] == "HEAD" else NOT_FOUND.body
+            await send({"type": "http.response.body", "body": body})
+            return
         await response(scope, receive, send)
 
     def _slash_redirect(self, scope: Scope, path: str) -> Response | None:

@@ -16,7 +16,6 @@ so the server aborts the connection.
 
 from __future__ import annotations
 
-import html
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
@@ -75,6 +74,8 @@ def error_response(exc: BaseException, debug: bool) -> Response:
     """The default 500: plain text, or the traceback as HTML when debugging."""
     if not debug:
         return SERVER_ERROR
+    import html  # only for the debug page: `import microasgi` stays quick
+
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     page = (
         "<!doctype html><meta charset=utf-8><title>500 Internal Server Error</title>"
@@ -117,9 +118,9 @@ class ServerErrorMiddleware:
             return
         response_started = False
 
-        # A plain function that returns send()'s awaitable: no coroutine of
-        # its own, since every request of every app passes through here.
         def send_and_track_start(message: Message) -> Awaitable[None]:
+            # A plain function handing back send's awaitable: no extra
+            # coroutine per message, on every request through the stack.
             nonlocal response_started
             # Early hints come before the response: a 500 can still follow.
             if message["type"] not in INFORMATIONAL:

@@ -8,6 +8,7 @@ field is bounded by ``max_part_size`` and a file is spooled to a temp file.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 from collections.abc import AsyncIterator
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
 FormItems = list[tuple[str, str | UploadFile]]
+
+WRITE_SIZE = 1024 * 1024
+"""File content gathered before each write: servers hand the body over in
+small messages (64 KiB or less), and the disk and the thread pool are both
+cheaper per byte in big writes."""
 
 # RFC 2046 section 5.1.1: 1 to 70 of these characters, the last not a space.
 _BOUNDARY_RE = re.compile(rb"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
@@ -159,6 +165,8 @@ async def _parse_multipart(
             data = preamble.skip(chunk)
             if data:
                 await reader.feed(data)
+        await reader.start_writing()
+        await reader.finish_writing()
         if received and not preamble.found:
             raise _malformed(
                 f"no line '--{boundary.decode('latin-1')}' starts a part; "
@@ -214,8 +222,8 @@ class _MultipartReader:
     """Turns python-multipart's callbacks into form items, within the limits.
 
     The callbacks run synchronously inside ``parser.write()``, so file data
-    waits in ``pending_writes`` until :meth:`feed` awaits the writes: never
-    more than one chunk of it.
+    waits in ``pending_writes`` until :data:`WRITE_SIZE` bytes are held (or the
+    body ends), then :meth:`start_writing` writes it in one write per upload.
     """
 
     def __init__(self, boundary: bytes, limits: Limits, spool_max_size: int) -> None:
@@ -224,6 +232,8 @@ class _MultipartReader:
         self.items: FormItems = []
         self.uploads: list[UploadFile] = []
         self.pending_writes: list[tuple[UploadFile, bytes]] = []
+        self.pending_size = 0
+        self.writing: asyncio.Future[None] | None = None
         self.finished = False
         self.part = _Part()
         self.header_name = bytearray()
@@ -244,18 +254,40 @@ class _MultipartReader:
         )
 
     async def feed(self, data: bytes) -> None:
-        """Parse ``data``, then write the file content it held."""
+        """Parse ``data``; start writing the file content held once there is enough."""
         try:
             self.parser.write(data)
         except FormParserError as error:
             raise _malformed(str(error)) from error
-        for upload, content in self.pending_writes:
-            await upload.write(content)
-        self.pending_writes.clear()
+        if self.pending_size >= WRITE_SIZE:
+            await self.start_writing()
+
+    async def start_writing(self) -> None:
+        """Write the file content held, once the previous write is done.
+
+        The write runs (on the thread pool, once the file is on disk) while
+        the next chunks arrive and are parsed. One write at a time keeps the
+        bytes in order and holds at most two batches.
+        """
+        await self.finish_writing()
+        writes = _join_runs(self.pending_writes)
+        self.pending_writes = []
+        self.pending_size = 0
+        if writes:
+            self.writing = asyncio.ensure_future(_write_all(writes))
+
+    async def finish_writing(self) -> None:
+        """Wait for the write under way, if any."""
+        writing, self.writing = self.writing, None
+        if writing is not None:
+            await writing
 
     def close_uploads(self) -> None:
         # Runs while an error (maybe a cancellation) propagates: close without
-        # awaiting, which nothing can interrupt; closing a file is quick.
+        # awaiting, which nothing can interrupt; closing a file is quick (it
+        # waits for a write already running on a thread).
+        if self.writing is not None:
+            self.writing.cancel()
         for upload in self.uploads:
             upload.file.close()
 
@@ -308,6 +340,7 @@ class _MultipartReader:
         part = self.part
         if part.upload is not None:
             self.pending_writes.append((part.upload, data[start:end]))
+            self.pending_size += end - start
             return
         if len(part.value) + end - start > self.limits.max_part_size:
             size = f"{self.limits.max_part_size} bytes"
@@ -325,6 +358,24 @@ class _MultipartReader:
 
     def on_end(self) -> None:
         self.finished = True
+
+
+def _join_runs(
+    writes: list[tuple[UploadFile, bytes]],
+) -> list[tuple[UploadFile, bytes]]:
+    """The same writes, each run of pieces for one upload joined into one."""
+    joined: list[tuple[UploadFile, list[bytes]]] = []
+    for upload, content in writes:
+        if joined and joined[-1][0] is upload:
+            joined[-1][1].append(content)
+        else:
+            joined.append((upload, [content]))
+    return [(upload, b"".join(pieces)) for upload, pieces in joined]
+
+
+async def _write_all(writes: list[tuple[UploadFile, bytes]]) -> None:
+    for upload, content in writes:
+        await upload.write(content)
 
 
 def _new_parser(boundary: bytes, callbacks: MultipartCallbacks) -> MultipartParser:

@@ -10,8 +10,7 @@ its templates' ``url_for`` finds the outer apps' route names.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from microasgi.core.rootpath import mount_prefix
 from microasgi.core.types import Scope
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
 OUTER_APPS = "microasgi.outer_apps"
 
 
-@dataclass(frozen=True)
-class OuterApp:
+class OuterApp(NamedTuple):
     """An App a request went through on its way to an app mounted in it."""
 
     app: App

@@ -8,7 +8,6 @@ matched text into Python values and back (for ``url_path_for``).
 
 from __future__ import annotations
 
-import decimal
 import math
 import re
 import uuid
@@ -39,6 +38,8 @@ def _float_to_url(value: Any) -> str:
         raise ValueError(message) from None
     if math.isnan(number) or math.isinf(number) or number < 0:
         raise ValueError(f"a float path parameter must be finite and >= 0: {value}")
+    import decimal  # only for float parameters: `import microasgi` stays quick
+
     # Plain digits, never exponent notation ('1e+16'), which would not match.
     return format(decimal.Decimal(repr(number)), "f").removesuffix(".0")
 

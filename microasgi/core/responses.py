@@ -64,8 +64,34 @@ class Response:
             self.media_type = media_type
         if background is not None:
             self.background = background
-        self.body = self.render(content)
-        self.raw_headers = self.build_headers(headers, self.body)
+        self.body = body = self.render(content)
+        known = self._content_type
+        if (
+            known is not None
+            and status_code == 200
+            and not headers
+            and known[0] is self.media_type
+            and known[1] is self.charset
+        ):
+            # The common case: the class's Content-Type, computed once.
+            self.raw_headers = [(b"content-length", b"%d" % len(body)), known[2]]
+        else:
+            self.raw_headers = self.build_headers(headers, body)
+
+    #: The class's ``media_type`` and ``charset`` and the Content-Type header
+    #: they make, computed once for the common case; ``None`` where
+    #: ``build_headers`` must decide.
+    _content_type: tuple[str, str, tuple[bytes, bytes]] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        plain = cls.build_headers is Response.build_headers
+        if plain and isinstance(cls.media_type, str):
+            value = content_type_header(cls.media_type, cls.charset)
+            header = (b"content-type", value)
+            cls._content_type = (cls.media_type, cls.charset, header)
+        else:
+            cls._content_type = None
 
     def render(self, content: Any) -> bytes:
         """Turn ``content`` into body bytes."""
@@ -198,12 +224,12 @@ class JSONResponse(Response):
         return encode_json(content)
 
 
-def _make_json_encoder() -> Callable[[Any], str]:
+def _make_json_encoder() -> Callable[[Any], bytes]:
     options: dict[str, Any] = {"ensure_ascii": False, "allow_nan": False}
     encoder = json.JSONEncoder(separators=(",", ":"), **options)
     make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
     if make_c_encoder is None:
-        return encoder.encode
+        return lambda content: encoder.encode(content).encode("utf-8")
     # JSONEncoder.encode() builds this C encoder afresh on every call; building
     # it once makes small responses about twice as fast. Circular structures
     # still fail (RecursionError) rather than looping.
@@ -212,20 +238,16 @@ def _make_json_encoder() -> Callable[[Any], str]:
         ":", ",", False, False, False,
     )  # fmt: skip
 
-    def encode(content: Any) -> str:
+    def encode_json(content: Any) -> bytes:
+        """Compact UTF-8 JSON; NaN and infinities are refused (not valid JSON)."""
         if isinstance(content, str):
-            return encoder.encode(content)
-        return "".join(c_encoder(content, 0))
+            return encoder.encode(content).encode("utf-8")
+        return "".join(c_encoder(content, 0)).encode("utf-8")
 
-    return encode
-
-
-_encode_json = _make_json_encoder()
+    return encode_json
 
 
-def encode_json(content: Any) -> bytes:
-    """Compact UTF-8 JSON; NaN and infinities are refused (not valid JSON)."""
-    return _encode_json(content).encode("utf-8")
+encode_json = _make_json_encoder()
 
 
 class RedirectResponse(Response):

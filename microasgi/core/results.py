@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from microasgi.core.responses import JSONResponse, PlainTextResponse, Response
 
@@ -19,8 +18,7 @@ JSON_SCALARS = (str, int, float, bool, type(None))
 NO_CONTENT = Response(status_code=204)  # sent as is: it has no body to change
 
 
-@dataclass(frozen=True)
-class BadValue:
+class BadValue(NamedTuple):
     """A part of a returned value that JSON cannot encode, and where it is."""
 
     where: str  # e.g. "['items'][0]['created']"; "" for the value itself
