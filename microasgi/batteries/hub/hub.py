@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from microasgi.batteries.hub.broker import Broker, Entry
-from microasgi.batteries.hub.events import RESET, Gap, Message, parse_id
+from microasgi.batteries.hub.events import RESET, Gap, Message, format_id, parse_id
 from microasgi.batteries.hub.subscription import Subscription
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class Hub:
             if after is None:
                 subscription.start((), parse_id(newest))
             else:
-                replay = await self._broker.replay(channel, since or "")
+                replay = await self._broker.replay(channel, format_id(after))
                 earlier = self._decode(channel, replay.entries)
                 if earlier:
                     floor = earlier[-1].order
