@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 from _core_helpers import call
 
-from microasgi import App, Request
+from microasgi import (
+    App,
+    PlainTextResponse,
+    Request,
+)
 from microasgi.core.concurrency import (
     ThreadPool,
     default_pool,
@@ -180,3 +184,33 @@ async def test_iterate_in_threadpool_cancel_then_close_is_safe() -> None:
         await task
     iterator.close()  # the step finished first, so the generator is not running
     assert closed == [True]
+
+
+def counting_pool(app: App) -> list[str]:
+    """Record the name of every function the app's own pool runs."""
+    names: list[str] = []
+    real_run = app.thread_pool.run
+
+    async def run_and_count(func: Any, *args: Any, **kwargs: Any) -> Any:
+        names.append(getattr(func, "__name__", type(func).__name__))
+        return await real_run(func, *args, **kwargs)
+
+    app.thread_pool.run = run_and_count  # type: ignore[method-assign]
+    return names
+
+
+async def test_app_pool_runs_sync_exception_handlers() -> None:
+    app = App(thread_pool_size=2)
+    names = counting_pool(app)
+
+    def teapot(request: Request, exc: Exception) -> Any:
+        return PlainTextResponse("short and stout", status_code=418)
+
+    app.add_exception_handler(KeyError, teapot)
+
+    @app.get("/")
+    async def home(request: Request) -> Any:
+        raise KeyError("x")
+
+    assert (await call(app)).status == 418
+    assert names == ["teapot"]

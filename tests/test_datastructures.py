@@ -14,9 +14,8 @@ from microasgi.core.datastructures import (
     MutableHeaders,
     QueryParams,
     State,
-    encode_header,
-    is_valid_host,
 )
+from microasgi.core.http import encode_header, is_valid_host
 
 
 def test_multidict_last_value_wins_and_getlist_keeps_all() -> None:

@@ -20,12 +20,8 @@ from hypothesis import strategies as st
 
 import microasgi.batteries.fileresponse
 from microasgi import App, BackgroundTask
-from microasgi.batteries.fileresponse import (
-    ByteRange,
-    FileResponse,
-    content_disposition,
-    parse_range,
-)
+from microasgi.batteries.fileresponse import FileResponse
+from microasgi.core.http import ByteRange, content_disposition, parse_range
 from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio

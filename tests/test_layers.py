@@ -120,3 +120,28 @@ def test_layers_every_module_has_a_layer():
 
 def test_layers_find_cycle_reports_one():
     assert find_cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
+
+
+def test_layers_public_paths_reexport_the_layers_objects():
+    import microasgi.batteries.hub
+    import microasgi.batteries.middleware
+    import microasgi.hub
+    import microasgi.middleware
+    import microasgi.replay
+    import microasgi.testclient
+    import microasgi.testing.client
+    import microasgi.testing.replay
+    import microasgi.testing.validate
+    import microasgi.validate
+
+    pairs = [
+        (microasgi.testclient, microasgi.testing.client),
+        (microasgi.validate, microasgi.testing.validate),
+        (microasgi.replay, microasgi.testing.replay),
+        (microasgi.middleware, microasgi.batteries.middleware),
+        (microasgi.hub, microasgi.batteries.hub),
+    ]
+    for public, home in pairs:
+        assert public.__all__
+        for name in public.__all__:
+            assert getattr(public, name) is getattr(home, name), name

@@ -10,6 +10,7 @@ from _core_helpers import call
 
 import microasgi.core.app
 import microasgi.core.errors
+import microasgi.core.results
 from microasgi import App, PlainTextResponse, Request, Response
 from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -145,7 +146,11 @@ def restore_shared_responses() -> Iterator[None]:
     """Undo header edits on module-level responses, so one test cannot leak."""
     shared = [
         getattr(module, name, None)
-        for module in (microasgi.core.app, microasgi.core.errors)
+        for module in (
+            microasgi.core.app,
+            microasgi.core.errors,
+            microasgi.core.results,
+        )
         for name in ("NOT_FOUND", "NO_CONTENT", "SERVER_ERROR")
     ]
     saved = [(r, list(r.raw_headers)) for r in shared if isinstance(r, Response)]

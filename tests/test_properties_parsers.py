@@ -23,9 +23,9 @@ from microasgi.core.datastructures import (
     Headers,
     MutableHeaders,
     QueryParams,
-    encode_header,
 )
-from microasgi.core.requests import is_json_type, parse_cookies
+from microasgi.core.http import encode_header, parse_cookies
+from microasgi.core.requests import is_json_type
 from microasgi.core.types import Scope
 from microasgi.testing.validate import ConversationChecker, validate
 

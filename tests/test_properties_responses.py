@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from microasgi import JSONResponse, RedirectResponse, Response
 from microasgi.batteries.fileresponse import FileResponse
 from microasgi.batteries.sse import EventSourceResponse, ServerSentEvent
-from microasgi.core.requests import parse_cookies
+from microasgi.core.http import parse_cookies
 from microasgi.testing.validate import ConversationChecker, validate
 
 pytestmark = pytest.mark.anyio

@@ -236,7 +236,7 @@ async def test_app_double_slash_redirects_to_root_like_explain_says() -> None:
 
 
 def test_unquote_cookie_undoes_quotes_and_escapes() -> None:
-    from microasgi.core.requests import parse_cookies
+    from microasgi.core.http import parse_cookies
 
     assert parse_cookies(r'a="x\054y"; b="say \"hi\""; c=plain') == {
         "a": "x,y",

@@ -22,8 +22,8 @@ import pytest
 from _core_helpers import make_scope, run
 
 from microasgi import App, FileResponse, StaticFiles, Templates
-from microasgi.batteries.fileresponse import parse_range
 from microasgi.batteries.middleware.sessions import SessionMiddleware, Signer
+from microasgi.core.http import parse_range
 from microasgi.testing.client import TestClient
 
 pytestmark = pytest.mark.anyio

@@ -167,12 +167,13 @@ def test_session_does_not_change_shared_response_headers() -> None:
 def test_session_cookie_default_attributes() -> None:
     header = set_cookie(TestClient(session_app()).get("/count"))
     attributes = header.split("; ")[1:]
-    assert attributes == ["Max-Age=1209600", "Path=/", "HttpOnly", "SameSite=Lax"]
+    # In the order Response.set_cookie writes them: one Set-Cookie builder.
+    assert attributes == ["Max-Age=1209600", "Path=/", "SameSite=Lax", "HttpOnly"]
 
 
 def test_session_https_only_marks_cookie_secure() -> None:
     header = set_cookie(TestClient(session_app(https_only=True)).get("/count"))
-    assert header.endswith("; Secure")
+    assert header.endswith("; SameSite=Lax; Secure; HttpOnly")
 
 
 def test_session_cookie_options() -> None:
@@ -181,7 +182,7 @@ def test_session_cookie_options() -> None:
     )
     header = set_cookie(TestClient(app).get("/count"))
     assert header.startswith("sid=")
-    assert "; Path=/app; HttpOnly; SameSite=Strict; Domain=example.com" in header
+    assert "; Path=/app; Domain=example.com; SameSite=Strict; HttpOnly" in header
 
 
 def test_session_without_max_age_is_a_browser_session_cookie() -> None:

@@ -16,36 +16,26 @@ import errno
 import io
 import mimetypes
 import os
-import re
 import stat
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import format_datetime, parsedate_to_datetime
 from typing import Literal
-from urllib.parse import quote
 
 from microasgi.core.background import BackgroundTask, BackgroundTasks
 from microasgi.core.concurrency import run_in_threadpool
 from microasgi.core.datastructures import Headers
 from microasgi.core.extensions import PATHSEND, offers
+from microasgi.core.http import (
+    ByteRange,
+    content_disposition,
+    etag_listed,
+    http_date,
+    parse_http_date,
+    parse_range,
+)
 from microasgi.core.responses import PlainTextResponse, Response, StreamingResponse
 from microasgi.core.types import RawHeaders, Receive, Scope, Send
-
-# One range: "start-end", "start-" or "-suffix". Bounded digit runs keep int()
-# cheap and below Python's limit on converting long digit strings.
-_RANGE_RE = re.compile(r"([0-9]{0,18})-([0-9]{0,18})")
-# Characters that may stay as they are in the quoted ASCII download name.
-_UNSAFE_FILENAME_RE = re.compile(r"[^A-Za-z0-9 !#$&+,.=@^_`{}~()\[\]-]")
-
-
-@dataclass(frozen=True)
-class ByteRange:
-    """The bytes ``start`` to ``end`` (both included) of a file."""
-
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -65,7 +55,7 @@ class Validators:
     @property
     def raw_headers(self) -> RawHeaders:
         when = datetime.fromtimestamp(self.modified, timezone.utc)
-        last_modified = format_datetime(when, usegmt=True)
+        last_modified = http_date(when)
         return [
             (b"etag", self.etag.encode("latin-1")),
             (b"last-modified", last_modified.encode("latin-1")),
@@ -279,13 +269,6 @@ def is_not_modified(headers: Headers, validators: Validators) -> bool:
     return since is not None and validators.modified <= since
 
 
-def etag_listed(header: str, etag: str) -> bool:
-    """Weak comparison of ``etag`` with a comma-separated list (or ``*``)."""
-    if header.strip() == "*":
-        return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
-
-
 def if_range_holds(headers: Headers, validators: Validators) -> bool:
     """Whether a ``Range`` applies: no ``If-Range``, or one naming this version."""
     if "if-range" not in headers:
@@ -294,61 +277,6 @@ def if_range_holds(headers: Headers, validators: Validators) -> bool:
     if if_range.startswith(('"', "W/")):
         return if_range == validators.etag  # strong comparison: weak never matches
     return parse_http_date(if_range) == validators.modified
-
-
-def parse_http_date(value: str) -> int | None:
-    """An HTTP date as whole seconds since the epoch, or ``None`` if invalid."""
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return int(when.timestamp())
-
-
-def parse_range(header: str, size: int) -> ByteRange | Literal["unsatisfiable"] | None:
-    """The one byte range a ``Range`` header asks for.
-
-    ``None`` means "send the whole file": the header is malformed, not in
-    bytes, or asks for several ranges (answering those would mean a multipart
-    body and work that grows with the number of ranges).
-    """
-    unit, _, ranges = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in ranges:
-        return None
-    match = _RANGE_RE.fullmatch(ranges.strip())
-    if match is None:
-        return None
-    first, last = match.groups()
-    if first:
-        start = int(first)
-        if last and int(last) < start:
-            return None  # "5-2" is invalid: ignore it
-        if start >= size:
-            return "unsatisfiable"
-        return ByteRange(start, min(int(last), size - 1) if last else size - 1)
-    if not last:
-        return None  # a lone "-"
-    suffix = int(last)
-    if suffix == 0 or size == 0:
-        return "unsatisfiable"
-    return ByteRange(max(size - suffix, 0), size - 1)
-
-
-def content_disposition(disposition_type: str, filename: str) -> str:
-    """``attachment; filename="..."`` with a UTF-8 ``filename*`` when needed.
-
-    The quoted name is ASCII with quotes, backslashes and control characters
-    replaced, so nothing in ``filename`` can end the header or start another.
-    """
-    decomposed = unicodedata.normalize("NFKD", filename)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    fallback = _UNSAFE_FILENAME_RE.sub("_", plain)
-    value = f'{disposition_type}; filename="{fallback}"'
-    if fallback != filename:
-        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
-    return value
 
 
 def guess_media_type(name: str) -> str:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from microasgi.batteries.fileresponse import FileResponse, guess_media_type
 from microasgi.core.concurrency import run_in_threadpool
 from microasgi.core.responses import PlainTextResponse, RedirectResponse, Response
-from microasgi.core.rootpath import route_path
+from microasgi.core.rootpath import mount_prefix, route_path
 from microasgi.core.types import Message, Receive, Scope, Send
 
 NOT_FOUND = PlainTextResponse("Not Found", status_code=404)
@@ -173,9 +173,8 @@ def file_response(found: FoundPath, name: str) -> FileResponse:
 
 def redirect_to_directory(scope: Scope, parts: list[str]) -> Response:
     """Send ``/dir`` to ``/dir/``, so the page's relative links work."""
-    root_path: str = scope.get("root_path", "").rstrip("/")
     segments = [quote(part, safe="") for part in parts]
-    location = quote(root_path) + "/".join(["", *segments, ""])
+    location = quote(mount_prefix(scope)) + "/".join(["", *segments, ""])
     query = scope.get("query_string", b"").decode("latin-1")
     if query:
         location += "?" + query

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from microasgi.core.concurrency import ThreadPool
-from microasgi.core.datastructures import Headers, encode_header
+from microasgi.core.datastructures import Headers
 from microasgi.core.exceptions import ClientDisconnect
-from microasgi.core.requests import parse_content_length
+from microasgi.core.http import encode_header, parse_content_length
 from microasgi.core.responses import PlainTextResponse
-from microasgi.core.rootpath import include_root_path, includes
+from microasgi.core.rootpath import include_root_path, includes, mount_prefix
 from microasgi.core.types import Message, RawHeaders, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -354,7 +354,7 @@ def build_environ(scope: Scope, wsgi_input: BinaryIO) -> dict[str, Any]:
     scheme = scope.get("scheme", "http")
     server = scope.get("server") or ("localhost", None)
     port = server[1] or (443 if scheme == "https" else 80)
-    script_name = to_wsgi_str(scope.get("root_path", "").encode()).rstrip("/")
+    script_name = to_wsgi_str(mount_prefix(scope).encode())
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": script_name,

@@ -8,20 +8,24 @@ router and a handler, ``websocket`` scopes to a WebSocket handler, and the
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from microasgi.core.concurrency import (
     DEFAULT_THREAD_POOL_SIZE,
     ThreadPool,
-    is_async_callable,
 )
 from microasgi.core.datastructures import Limits, State
+from microasgi.core.debugtools import attach_debug_tools, load_debug_checks
 from microasgi.core.drain import Drain
 from microasgi.core.errors import (
+    ErrorHandler,
     ServerErrorMiddleware,
+    call_exception_handler,
     error_response,
+    find_exception_handler,
+    http_exception_response,
+    log_handler_error,
     report_server_error,
 )
 from microasgi.core.exceptions import ClientDisconnect, HTTPException
@@ -30,18 +34,16 @@ from microasgi.core.logs import logger
 from microasgi.core.outerapps import enter_mount, outer_error_handler
 from microasgi.core.requests import Request
 from microasgi.core.responses import (
-    JSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
     encode_json,
 )
-from microasgi.core.results import unawaited_result_error, unencodable_result_error
+from microasgi.core.results import make_response, unencodable_result_error
 from microasgi.core.rootpath import include_root_path, route_path
 from microasgi.core.routing import Lookup, Mount, Route, Router
 from microasgi.core.types import ASGIApp, Receive, Scope, Send
 
-ErrorHandler = Callable[[Request, Any], Any]
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
 HookT = TypeVar("HookT", bound=Hook)
 Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
@@ -50,9 +52,6 @@ LayerWatcher = Callable[[str, ASGIApp], ASGIApp]
 NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
 TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
-NO_CONTENT = Response(status_code=204)
-DEBUG_TOOLS_GROUP = "microasgi.debug_tools"  # entry points; see attach_debug_tools
-DEBUG_CHECKS_GROUP = "microasgi.debug_checks"  # see load_debug_checks
 
 
 class App(Router):
@@ -395,14 +394,9 @@ class App(Router):
         status or for ``HTTPException`` (or a subclass) takes it, never one
         for ``Exception``, which would turn every 404 into a 500.
         """
-        if isinstance(exc, HTTPException) and exc.status_code in self.status_handlers:
-            return self.status_handlers[exc.status_code]
-        for cls in type(exc).__mro__:
-            if cls in self.exception_handlers:
-                return self.exception_handlers[cls]
-            if cls is HTTPException:
-                return None
-        return self.status_handlers.get(500)
+        return find_exception_handler(
+            exc, self.exception_handlers, self.status_handlers
+        )
 
     async def respond_to_error(
         self, scope: Scope, receive: Receive, exc: Exception
@@ -432,81 +426,20 @@ class App(Router):
             try:
                 response = await self._call_error_handler(handler, request, exc)
             except Exception as handler_exc:
-                _log_handler_error(request, exc, route, 500)
+                log_handler_error(request, exc, route, 500)
                 logger.exception("Exception handler %r failed", handler)
                 report_server_error(request.scope, handler_exc)
                 return error_response(handler_exc, self.debug)
-        _log_handler_error(request, exc, route, response.status_code)
+        log_handler_error(request, exc, route, response.status_code)
         return response
 
     async def _call_error_handler(
         self, handler: ErrorHandler, request: Request, exc: Exception
     ) -> Response:
-        if is_async_callable(handler):
-            result = await handler(request, exc)
-        else:
-            result = await self.thread_pool.run(handler, request, exc)
+        result = await call_exception_handler(handler, self.thread_pool, request, exc)
         if isinstance(result, Response):
             return result
         return make_response(result, handler)
-
-
-def _log_handler_error(
-    request: Request, exc: Exception, route: Route | None, status_code: int
-) -> None:
-    if isinstance(exc, HTTPException):
-        return  # raised on purpose: the response says all there is to say
-    # A route's handler, or (from respond_to_error) a middleware or mounted app.
-    where = f"handler {route.name!r}" if route else "ASGI app"
-    if status_code >= 500:
-        logger.error("Exception in %s for %s %s", where, request.method,
-                     request.path, exc_info=exc)  # fmt: skip
-    else:
-        logger.debug("%s in %s for %s %s answered %d by its exception handler",
-                     type(exc).__name__, where, request.method, request.path,
-                     status_code)  # fmt: skip
-
-
-class DebugChecks(Protocol):
-    """What a debug checker offers the App (``microasgi.debug_checks`` entry point)."""
-
-    def middleware(self, layer: ASGIApp, cls: Any) -> ASGIApp: ...
-    def app(self, stack: ASGIApp) -> ASGIApp: ...
-
-
-def load_debug_checks(app: App) -> DebugChecks | None:
-    """The debug-mode checks, if installed: ``factory(app, thread_pool)``.
-
-    microasgi's own (``microasgi/tooling/debug.py``) is an entry point in the
-    ``microasgi.debug_checks`` group, so the core never imports it.
-    """
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group=DEBUG_CHECKS_GROUP):
-        checks: DebugChecks = entry.load()(app, app.thread_pool)
-        return checks
-    return None
-
-
-def attach_debug_tools(app: App, stack: ASGIApp) -> ASGIApp:
-    """Let every installed debug tool wrap the stack (debug mode only).
-
-    A tool is an entry point in the ``microasgi.debug_tools`` group naming a
-    function ``attach(app, stack) -> stack``; microasgi's live conversation
-    page is one. The core knows tools only through this seam.
-    """
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group=DEBUG_TOOLS_GROUP):
-        stack = entry.load()(app, stack)
-    return stack
-
-
-def http_exception_response(exc: HTTPException) -> Response:
-    """The default response for an HTTPException: its detail as plain text."""
-    if exc.status_code < 200 or exc.status_code in (204, 304):
-        return Response(status_code=exc.status_code, headers=exc.headers)
-    return PlainTextResponse(exc.detail, exc.status_code, exc.headers)
 
 
 async def close_form(scope: Scope) -> None:
@@ -522,26 +455,3 @@ async def _no_body() -> Any:
 
 def _allow(methods: frozenset[str]) -> str:
     return ", ".join(sorted(methods | {"OPTIONS"}))
-
-
-def make_response(result: Any, handler: Any) -> Response:
-    """Turn a handler's return value into a Response, or explain why not."""
-    if isinstance(result, str):
-        return PlainTextResponse(result)
-    name = getattr(handler, "endpoint", handler)
-    name = getattr(name, "__name__", repr(name))
-    if isinstance(result, dict | list):
-        try:
-            return JSONResponse(result)
-        except (TypeError, ValueError) as exc:
-            raise unencodable_result_error(name, result, exc) from exc
-    if isinstance(result, bytes):
-        return Response(result, media_type="application/octet-stream")
-    if result is None:
-        return NO_CONTENT
-    if inspect.iscoroutine(result):
-        raise unawaited_result_error(name, result)
-    raise TypeError(
-        f"handler {name!r} returned {type(result).__name__} ({result!r:.60}); "
-        "return a Response, str, bytes, dict, list or None"
-    )

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from microasgi.core.concurrency import is_async_callable, run_in_threadpool
+from microasgi.core.concurrency import call_sync_or_async, default_pool
 
 logger = logging.getLogger("microasgi")
 
@@ -29,14 +29,10 @@ class BackgroundTask:
         self.func = func
         self.args = args
         self.kwargs = kwargs
-        self.is_async = is_async_callable(func)  # async callable objects too
 
     async def __call__(self) -> None:
         try:
-            if self.is_async:
-                await self.func(*self.args, **self.kwargs)
-            else:
-                await run_in_threadpool(self.func, *self.args, **self.kwargs)
+            await call_sync_or_async(default_pool, self.func, *self.args, **self.kwargs)
         except Exception:
             name = getattr(self.func, "__qualname__", repr(self.func))
             logger.exception("background task %s failed", name)

@@ -1,8 +1,11 @@
 """Running blocking code off the event loop, on a bounded thread pool.
 
-Plain ``def`` handlers, sync iterators and file I/O run here so that the
-event loop keeps serving other requests. Context variables are copied into
-the worker thread, so a value set by a middleware is visible in the handler.
+Plain ``def`` handlers and exception handlers run on the App's own pool
+(``App(thread_pool_size=...)``); background tasks, sync iterators, file and
+upload I/O on the shared default pool (:func:`run_in_threadpool`). Either
+way the event loop keeps serving other requests. Context variables are
+copied into the worker thread, so a value set by a middleware is visible in
+the handler.
 """
 
 from __future__ import annotations
@@ -87,6 +90,19 @@ async def run_in_threadpool(
 ) -> T:
     """Run ``func`` on the shared default pool."""
     return await default_pool.run(func, *args, **kwargs)
+
+
+async def call_sync_or_async(
+    pool: ThreadPool, func: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """Await ``func(*args, **kwargs)`` if it is async, else run it on ``pool``.
+
+    Example:
+        >>> await call_sync_or_async(app.thread_pool, handler, request, exc)
+    """
+    if is_async_callable(func):
+        return await func(*args, **kwargs)
+    return await pool.run(func, *args, **kwargs)
 
 
 _EXHAUSTED: Any = object()

@@ -6,12 +6,12 @@ string bytes) and never touches a request or a response.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote
 
+from microasgi.core.http import encode_header
 from microasgi.core.types import RawHeaders
 
 
@@ -172,15 +172,6 @@ def _sorted_pairs(raw: RawHeaders) -> list[tuple[bytes, bytes]]:
     return sorted((name, value) for name, value in raw)
 
 
-# A hostname (or IPv4), or a bracketed IPv6 literal, and an optional port.
-_HOST_RE = re.compile(r"(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
-
-
-def is_valid_host(host: str) -> bool:
-    """Whether a ``Host`` header is a plain ``name[:port]`` a URL can carry."""
-    return _HOST_RE.fullmatch(host) is not None
-
-
 class URL:
     """A parsed absolute URL: ``scheme://netloc/path?query``.
 
@@ -286,33 +277,6 @@ class Limits:
                     f"{name} must be a non-negative int, got {value!r}; "
                     f"pass e.g. App({name}={getattr(Limits, name)})"
                 )
-
-
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_FIELD_VALUE_RE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
-
-
-def encode_header(name: str, value: str) -> tuple[bytes, bytes]:
-    """Check and encode one header; refuses anything that could split it.
-
-    Example:
-        >>> encode_header("X-Trace", "abc")
-        (b'x-trace', b'abc')
-    """
-    if not _TOKEN_RE.fullmatch(name):
-        raise ValueError(f"invalid header name {name!r}: use letters, digits and -")
-    value = str(value)
-    if not _FIELD_VALUE_RE.fullmatch(value):
-        raise ValueError(
-            f"invalid value for header {name!r}: {value!r} contains CR, LF or "
-            "another control character; remove it (it could split the header)"
-        )
-    try:
-        return name.lower().encode("latin-1"), value.encode("latin-1")
-    except UnicodeEncodeError:
-        raise ValueError(
-            f"header {name!r} value {value!r} is not latin-1; percent-encode it"
-        ) from None
 
 
 class MutableHeaders(Headers):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from http import HTTPStatus
 
-from microasgi.core.datastructures import encode_header
+from microasgi.core.http import encode_header
 
 
 class HTTPException(Exception):

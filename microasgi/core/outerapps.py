@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from microasgi.core.rootpath import mount_prefix
 from microasgi.core.types import Scope
 
 if TYPE_CHECKING:
-    from microasgi.core.app import App, ErrorHandler
+    from microasgi.core.app import App
+    from microasgi.core.errors import ErrorHandler
 
 OUTER_APPS = "microasgi.outer_apps"
 
@@ -30,7 +32,7 @@ class OuterApp(NamedTuple):
 def enter_mount(scope: Scope, app: App, prefix: str) -> Scope:
     """The scope for the app ``app`` mounted at ``prefix``: ``root_path``
     extended, as the ASGI spec says, and ``app`` recorded as an outer app."""
-    root_path: str = scope.get("root_path", "").rstrip("/")
+    root_path = mount_prefix(scope)
     child_scope = dict(scope)
     child_scope["root_path"] = root_path + prefix
     child_scope[OUTER_APPS] = (OuterApp(app, root_path), *outer_apps(scope))
@@ -59,7 +61,7 @@ def link_path_for(scope: Scope, name: str, /, **params: Any) -> str:
     is mounted in (innermost first), so a mounted app can link to the others.
     """
     app: App = scope["app"]
-    root_path: str = scope.get("root_path", "").rstrip("/")
+    root_path = mount_prefix(scope)
     try:
         return root_path + app.url_path_for(name, **params)
     except LookupError as not_here:

@@ -9,8 +9,6 @@ are read on first access. The body comes from ``http.request`` messages (their
 from __future__ import annotations
 
 import json
-import re
-import sys
 from collections.abc import AsyncIterator, Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -23,11 +21,15 @@ from microasgi.core.datastructures import (
     Limits,
     QueryParams,
     State,
-    encode_header,
-    is_valid_host,
 )
 from microasgi.core.exceptions import ClientDisconnect, HTTPException
 from microasgi.core.extensions import EARLY_HINT, offers
+from microasgi.core.http import (
+    encode_header,
+    is_valid_host,
+    parse_content_length,
+    parse_cookies,
+)
 from microasgi.core.paths import PATH_SAFE, quote_path
 from microasgi.core.rootpath import includes
 from microasgi.core.sharedreceive import SharedReceive
@@ -62,55 +64,6 @@ def parse_json(data: bytes | str) -> Any:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-_COOKIE_ESCAPE = re.compile(r"\\(?:([0-7]{3})|(.))")
-
-
-def unquote_cookie(value: str) -> str:
-    """Undo the quoting some servers apply: ``"a\\"b"`` and octal ``\\054``."""
-    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
-        return value
-
-    def unescape(found: re.Match[str]) -> str:
-        octal, char = found.groups()
-        return chr(int(octal, 8)) if octal else char
-
-    return _COOKIE_ESCAPE.sub(unescape, value[1:-1])
-
-
-def parse_content_length(value: str) -> int | None:
-    """The byte count a ``Content-Length`` value declares, or ``None`` if it
-    is not a plain run of ASCII digits.
-
-    More than 18 digits is over any limit and comes back as ``sys.maxsize``:
-    ``int()`` of thousands of digits is refused by Python itself.
-    """
-    # isdigit() alone accepts digits int() refuses, like "²".
-    if not (value.isascii() and value.isdigit()):
-        return None
-    if len(value.lstrip("0")) > 18:
-        return sys.maxsize
-    return int(value)
-
-
-def read_cookies(headers: Headers) -> dict[str, str]:
-    """The cookies of a request, from all its ``Cookie`` headers (HTTP/2
-    clients send one per cookie)."""
-    return parse_cookies("; ".join(headers.getlist("cookie")))
-
-
-def parse_cookies(header: str) -> dict[str, str]:
-    """Parse a ``Cookie`` header leniently: a bad pair is skipped, not fatal."""
-    cookies: dict[str, str] = {}
-    for chunk in header.split(";"):
-        name, equals, value = chunk.partition("=")
-        name, value = name.strip(), value.strip()
-        if not equals:
-            name, value = "", name  # browsers send a lone value as a nameless one
-        if name or value:
-            cookies[name] = unquote_cookie(value)
-    return cookies
 
 
 class HTTPConnection:
@@ -149,7 +102,7 @@ class HTTPConnection:
 
     @cached_property
     def cookies(self) -> dict[str, str]:
-        return read_cookies(self.headers)
+        return parse_cookies("; ".join(self.headers.getlist("cookie")))
 
     @property
     def client(self) -> Address | None:

@@ -12,7 +12,6 @@ import functools
 import inspect
 import json
 import logging
-import re
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -21,23 +20,19 @@ from collections.abc import (
     Iterable,
     Mapping,
 )
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
 from microasgi.core.background import BackgroundTask, BackgroundTasks
 from microasgi.core.concurrency import iterate_in_threadpool, run_in_threadpool
-from microasgi.core.datastructures import MutableHeaders, encode_header
+from microasgi.core.datastructures import MutableHeaders
 from microasgi.core.extensions import TRAILERS, offers
+from microasgi.core.http import EPOCH, encode_header, set_cookie_header
 from microasgi.core.sharedreceive import SharedReceive
 from microasgi.core.types import Message, RawHeaders, Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
-
-_COOKIE_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# RFC 6265 cookie-octet: visible ASCII except space, '"', ',', ';' and '\'.
-_COOKIE_VALUE_RE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
 
 
 class Response:
@@ -162,7 +157,7 @@ class Response:
         """
         self.headers.append(
             "set-cookie",
-            _cookie_header(
+            set_cookie_header(
                 key, value, max_age, expires, path, domain, secure, httponly,
                 samesite, partitioned,
             ),
@@ -172,7 +167,7 @@ class Response:
         self, key: str, path: str = "/", domain: str | None = None
     ) -> None:
         """Ask the browser to drop cookie ``key`` (same path and domain as set)."""
-        self.set_cookie(key, "", max_age=0, expires=_EPOCH, path=path, domain=domain)
+        self.set_cookie(key, "", max_age=0, expires=EPOCH, path=path, domain=domain)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -202,59 +197,6 @@ def content_type_header(media_type: str | None, charset: str) -> bytes:
     if media_type.startswith("text/") and "charset=" not in media_type:
         media_type += f"; charset={charset}"
     return encode_header("content-type", media_type)[1]
-
-
-def _cookie_header(
-    key: str,
-    value: str,
-    max_age: int | None,
-    expires: datetime | str | int | None,
-    path: str | None,
-    domain: str | None,
-    secure: bool,
-    httponly: bool,
-    samesite: str | None,
-    partitioned: bool,
-) -> str:
-    if not _COOKIE_NAME_RE.fullmatch(key):
-        raise ValueError(f"invalid cookie name {key!r}: use letters, digits and -_")
-    if not _COOKIE_VALUE_RE.fullmatch(value):
-        raise ValueError(
-            f"invalid value for cookie {key!r}: {value!r}; cookie values may not "
-            "hold spaces, quotes, commas, semicolons, backslashes or control "
-            "characters - encode it first (e.g. urllib.parse.quote)"
-        )
-    parts = [f"{key}={value}"]
-    if max_age is not None:
-        parts.append(f"Max-Age={int(max_age)}")
-    if expires is not None:
-        parts.append(f"expires={_http_date(expires)}")
-    for name, attribute in (("Path", path), ("Domain", domain)):
-        if attribute is not None:
-            if not _COOKIE_VALUE_RE.fullmatch(attribute.replace(" ", "")):
-                raise ValueError(f"invalid cookie {name}: {attribute!r}")
-            parts.append(f"{name}={attribute}")
-    if samesite is not None:
-        if samesite.lower() not in ("lax", "strict", "none"):
-            raise ValueError(
-                f"samesite must be 'lax', 'strict' or 'none', got {samesite!r}"
-            )
-        parts.append(f"SameSite={samesite.capitalize()}")
-    parts += [flag for flag, on in (("Secure", secure), ("HttpOnly", httponly),
-              ("Partitioned", partitioned)) if on]  # fmt: skip
-    return "; ".join(parts)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _http_date(when: datetime | str | int) -> str:
-    """An HTTP date: an int counts seconds from now, a datetime is that moment."""
-    if isinstance(when, str):
-        return when
-    if isinstance(when, int):
-        when = datetime.now(timezone.utc) + timedelta(seconds=when)
-    return format_datetime(when.astimezone(timezone.utc), usegmt=True)
 
 
 class PlainTextResponse(Response):

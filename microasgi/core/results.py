@@ -1,4 +1,5 @@
-"""Explaining a handler's return value that cannot be sent.
+"""A handler's return value: what it becomes (:func:`make_response`), and
+what the error says when it cannot be sent.
 
 ``json.dumps`` says only "Object of type coroutine is not JSON serializable".
 These errors say which handler returned it, where in the returned value the
@@ -11,7 +12,10 @@ import inspect
 import math
 from typing import Any, NamedTuple
 
+from microasgi.core.responses import JSONResponse, PlainTextResponse, Response
+
 JSON_SCALARS = (str, int, float, bool, type(None))
+NO_CONTENT = Response(status_code=204)  # sent as is: it has no body to change
 
 
 class BadValue(NamedTuple):
@@ -96,3 +100,26 @@ def _fix(value: Any) -> str:
     if isinstance(value, set | frozenset):
         return "convert it to a list first, e.g. sorted(value)"
     return "convert it to a str, number, bool, None, list or dict first"
+
+
+def make_response(result: Any, handler: Any) -> Response:
+    """Turn a handler's return value into a Response, or explain why not."""
+    if isinstance(result, str):
+        return PlainTextResponse(result)
+    name = getattr(handler, "endpoint", handler)
+    name = getattr(name, "__name__", repr(name))
+    if isinstance(result, dict | list):
+        try:
+            return JSONResponse(result)
+        except (TypeError, ValueError) as exc:
+            raise unencodable_result_error(name, result, exc) from exc
+    if isinstance(result, bytes):
+        return Response(result, media_type="application/octet-stream")
+    if result is None:
+        return NO_CONTENT
+    if inspect.iscoroutine(result):
+        raise unawaited_result_error(name, result)
+    raise TypeError(
+        f"handler {name!r} returned {type(result).__name__} ({result!r:.60}); "
+        "return a Response, str, bytes, dict, list or None"
+    )

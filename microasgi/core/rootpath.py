@@ -61,3 +61,10 @@ def route_path(scope: Scope) -> str:
     if root_path and includes(path, root_path):
         return path[len(root_path.rstrip("/")) :] or "/"
     return path
+
+
+def mount_prefix(scope: Scope) -> str:
+    """``root_path`` without its trailing slash (``""`` at the top): what a
+    path below this app is written after, in links and ``SCRIPT_NAME``."""
+    root_path: str = scope.get("root_path", "")
+    return root_path.rstrip("/")

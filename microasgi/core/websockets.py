@@ -22,11 +22,14 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from microasgi.core.concurrency import is_async_callable
-from microasgi.core.datastructures import encode_header
 from microasgi.core.drain import Drain, drain_of
-from microasgi.core.errors import report_server_error
+from microasgi.core.errors import (
+    call_exception_handler,
+    find_exception_handler,
+    report_server_error,
+)
 from microasgi.core.exceptions import HTTPException, WebSocketDisconnect
+from microasgi.core.http import encode_header
 from microasgi.core.requests import HTTPConnection, parse_json
 from microasgi.core.responses import encode_json
 from microasgi.core.types import Message, Receive, Scope, Send
@@ -329,13 +332,10 @@ async def _until_drained(
 async def _call_error_handler(app: Any, ws: WebSocket, exc: Exception) -> bool:
     """Call the handler registered for ``exc``'s class (not for status codes);
     True if there was one."""
-    handlers: Mapping[type[BaseException], Any] = getattr(app, "exception_handlers", {})
-    handler = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
+    handler = find_exception_handler(exc, app.exception_handlers, {})
     try:
-        if handler is not None and is_async_callable(handler):
-            await handler(ws, exc)
-        elif handler is not None:
-            await app.thread_pool.run(handler, ws, exc)
+        if handler is not None:
+            await call_exception_handler(handler, app.thread_pool, ws, exc)
     except WebSocketDisconnect:
         pass
     except Exception:

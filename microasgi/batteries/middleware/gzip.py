@@ -18,7 +18,7 @@ import zlib
 
 from microasgi.core.datastructures import Headers, MutableHeaders
 from microasgi.core.extensions import INFORMATIONAL, PATHSEND
-from microasgi.core.requests import parse_content_length
+from microasgi.core.http import parse_content_length
 from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
 
 

@@ -21,19 +21,16 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import time
 from typing import Any, Literal
 
 from microasgi.core.datastructures import Headers
-from microasgi.core.requests import read_cookies
+from microasgi.core.http import EPOCH, parse_cookies, set_cookie_header
 from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
 
 MAX_COOKIE_SIZE = 4096  # bytes browsers keep per cookie, name and attributes included
-_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_ATTRIBUTE_RE = re.compile(r"[\x21-\x3a\x3c-\x7e]+")  # visible ASCII except ';'
 
 
 class SessionMiddleware:
@@ -93,7 +90,8 @@ class SessionMiddleware:
 
     def read_cookie(self, scope: Scope) -> str | None:
         """The session cookie's value, if the request carries one."""
-        return read_cookies(Headers(scope["headers"])).get(self.session_cookie)
+        cookies = "; ".join(Headers(scope["headers"]).getlist("cookie"))
+        return parse_cookies(cookies).get(self.session_cookie)
 
     def cookie_header(
         self, session: dict[str, Any], initial: str | None, cookie: str | None
@@ -103,14 +101,16 @@ class SessionMiddleware:
             if cookie is None:
                 return None
             # Emptied (or it was never valid): ask the browser to drop it.
-            expired = "Max-Age=0; expires=Thu, 01 Jan 1970 00:00:00 GMT"
-            return f"{self.session_cookie}=; {expired}; {self.attributes}".encode()
+            return set_cookie_header(
+                self.session_cookie, "", max_age=0, expires=EPOCH, **self.attributes
+            ).encode()
         payload = encode_session(session)
         if payload == initial:
             return None
         value = self.signer.sign(payload)
-        max_age = "" if self.max_age is None else f"Max-Age={self.max_age}; "
-        header = f"{self.session_cookie}={value}; {max_age}{self.attributes}"
+        header = set_cookie_header(
+            self.session_cookie, value, max_age=self.max_age, **self.attributes
+        )
         if len(header) > MAX_COOKIE_SIZE:
             logger.error(
                 "session cookie %r is %d bytes, over the %d browsers keep; it was "
@@ -181,27 +181,22 @@ def encode_session(session: dict[str, Any]) -> str:
 
 def cookie_attributes(
     name: str, path: str, domain: str | None, same_site: str, https_only: bool
-) -> str:
-    """The cookie's attributes after ``name=value;``, checked once up front."""
-    if not _NAME_RE.fullmatch(name):
-        raise ValueError(
-            f"invalid session_cookie name {name!r}: use letters, digits, -_"
-        )
-    for label, value in (("path", path), ("domain", domain)):
-        if value is not None and not _ATTRIBUTE_RE.fullmatch(value):
-            raise ValueError(f"invalid cookie {label} {value!r}: no spaces or ';'")
-    if same_site not in ("lax", "strict", "none"):
-        raise ValueError(
-            f"same_site must be 'lax', 'strict' or 'none', got {same_site!r}"
-        )
+) -> dict[str, Any]:
+    """The session cookie's attributes, checked once up front."""
     if same_site == "none" and not https_only:
         raise ValueError(
             "same_site='none' needs https_only=True: browsers drop SameSite=None "
             "cookies that are not Secure"
         )
-    attributes = [f"Path={path}", "HttpOnly", f"SameSite={same_site.capitalize()}"]
-    if domain is not None:
-        attributes.append(f"Domain={domain}")
-    if https_only:
-        attributes.append("Secure")
-    return "; ".join(attributes)
+    attributes: dict[str, Any] = {
+        "path": path, "domain": domain, "samesite": same_site,
+        "secure": https_only, "httponly": True,
+    }  # fmt: skip
+    try:
+        set_cookie_header(name, "", **attributes)
+    except ValueError as exc:
+        raise ValueError(
+            f"SessionMiddleware(session_cookie={name!r}, path={path!r}, "
+            f"domain={domain!r}, same_site={same_site!r}): {exc}"
+        ) from None
+    return attributes

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from microasgi.core.datastructures import Headers
+from microasgi.core.http import host_name
 from microasgi.core.requests import HTTPConnection
 from microasgi.core.responses import PlainTextResponse, RedirectResponse
 from microasgi.core.types import ASGIApp, Receive, Scope, Send
@@ -90,10 +91,3 @@ async def refuse(scope: Scope, receive: Receive, send: Send, reason: str = "") -
         return
     detail = f"Invalid host header: {reason}" if reason else "Invalid host header"
     await PlainTextResponse(detail, status_code=400)(scope, receive, send)
-
-
-def host_name(host: str) -> str:
-    """``"Example.com:8000"`` -> ``"example.com"``; ``"[::1]:80"`` -> ``"[::1]"``."""
-    if host.startswith("["):
-        return host[: host.find("]") + 1].lower()
-    return host.partition(":")[0].lower()

@@ -2,10 +2,11 @@
 
 With ``App(debug=True)`` the app attaches this tool (through the
 ``microasgi.debug_tools`` entry point, see
-:func:`microasgi.core.app.attach_debug_tools`), and ``/_microasgi/`` shows the last
-requests' and WebSocket sessions' conversations as sequence diagrams, updated
-live over Server-Sent Events, with a filter by path and status. It is never
-attached when debug is off: it shows headers and bodies, cookies included.
+:func:`microasgi.core.debugtools.attach_debug_tools`), and ``/_microasgi/``
+shows the last requests' and WebSocket sessions' conversations as sequence
+diagrams, updated live over Server-Sent Events, with a filter by path and
+status. It is never attached when debug is off: it shows headers and bodies,
+cookies included.
 
 The page is plain HTML, CSS and JavaScript shipped in this package; the
 diagrams are SVG drawn by ``live.js`` in the browser. Bodies are kept only up
