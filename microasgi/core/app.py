@@ -41,7 +41,8 @@ from microasgi.core.responses import (
 )
 from microasgi.core.results import make_response, unencodable_result_error
 from microasgi.core.rootpath import include_root_path, route_path
-from microasgi.core.routing import Lookup, Mount, Route, Router
+from microasgi.core.routetree import Lookup
+from microasgi.core.routing import Mount, Route, Router
 from microasgi.core.types import ASGIApp, Receive, Scope, Send
 
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
