@@ -34,7 +34,8 @@ from microasgi.core.http import (
     parse_http_date,
     parse_range,
 )
-from microasgi.core.responses import PlainTextResponse, Response, StreamingResponse
+from microasgi.core.responses import PlainTextResponse, Response
+from microasgi.core.streaming import StreamingResponse
 from microasgi.core.types import RawHeaders, Receive, Scope, Send
 
 

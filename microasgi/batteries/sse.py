@@ -26,7 +26,8 @@ from typing import Any
 
 from microasgi.core.background import BackgroundTask, BackgroundTasks
 from microasgi.core.drain import drain_of
-from microasgi.core.responses import Content, StreamingResponse, encode_json
+from microasgi.core.responses import encode_json
+from microasgi.core.streaming import Content, StreamingResponse
 from microasgi.core.types import Receive, Scope, Send
 
 PING = b": ping\n\n"
