@@ -412,15 +412,14 @@ async def test_multipart_writes_after_rollover_run_on_the_thread_pool(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    real_run_in_threadpool = microasgi.core.concurrency.run_in_threadpool
+    pool = microasgi.core.concurrency.default_pool  # parse_form outside an App
+    real_run = pool.run
 
-    async def recording_run_in_threadpool(func: Any, *args: Any) -> Any:
+    async def recording_run(func: Any, *args: Any) -> Any:
         calls.append(func.__name__)
-        return await real_run_in_threadpool(func, *args)
+        return await real_run(func, *args)
 
-    monkeypatch.setattr(
-        microasgi.core.uploads, "run_in_threadpool", recording_run_in_threadpool
-    )
+    monkeypatch.setattr(pool, "run", recording_run)
     head = b"--b0undary\r\n" + file_part("f", "a.txt", b"")
     chunks = [head + b"x" * 100, b"x" * 100, b"x" * 100, b"\r\n--b0undary--\r\n"]
     upload = (await parse(chunks, spool_max_size=150))["f"]

@@ -19,6 +19,7 @@ try:
 except ModuleNotFoundError as exc:
     raise missing_package(exc) from None
 
+from microasgi.core.concurrency import ThreadPool
 from microasgi.core.datastructures import Headers, Limits
 from microasgi.core.exceptions import HTTPException, over_limit
 from microasgi.core.multipart import boundary_of, parse_multipart
@@ -36,6 +37,7 @@ async def parse_form(
     limits: Limits,
     *,
     spool_max_size: int = SPOOL_MAX_SIZE,
+    pool: ThreadPool | None = None,
 ) -> FormData:
     """Read a form from the body ``stream``, as ``await request.form()`` does.
 
@@ -47,7 +49,9 @@ async def parse_form(
 
     Over a limit is a 413 naming the ``App`` setting to raise; a malformed body
     or boundary is a 400 saying what was wrong. On any error every upload made
-    so far is closed, so no temp file outlives the request.
+    so far is closed, so no temp file outlives the request. Uploads that
+    reach the disk do their I/O on ``pool`` (``request.form()`` passes the
+    App's).
 
     Example:
         >>> # form = await parse_form(request.headers, request.stream(), limits)
@@ -58,7 +62,7 @@ async def parse_form(
         return await _parse_urlencoded(stream, limits)
     if media_type == b"multipart/form-data":
         boundary = boundary_of(params)
-        return await parse_multipart(stream, boundary, limits, spool_max_size)
+        return await parse_multipart(stream, boundary, limits, spool_max_size, pool)
     async for chunk in stream:
         if chunk:
             got = (

@@ -24,6 +24,7 @@ try:
 except ModuleNotFoundError as exc:
     raise missing_package(exc) from None
 
+from microasgi.core.concurrency import ThreadPool
 from microasgi.core.datastructures import Headers, Limits
 from microasgi.core.exceptions import HTTPException, over_limit
 from microasgi.core.types import RawHeaders
@@ -62,10 +63,14 @@ def boundary_of(params: dict[bytes, bytes]) -> bytes:
 
 
 async def parse_multipart(
-    stream: AsyncIterator[bytes], boundary: bytes, limits: Limits, spool_max_size: int
+    stream: AsyncIterator[bytes],
+    boundary: bytes,
+    limits: Limits,
+    spool_max_size: int,
+    pool: ThreadPool | None = None,
 ) -> FormData:
     """Read the parts of a multipart ``stream``; on any error, close every upload."""
-    reader = _MultipartReader(boundary, limits, spool_max_size)
+    reader = _MultipartReader(boundary, limits, spool_max_size, pool)
     preamble = _Preamble(boundary)
     received = False
     try:
@@ -135,9 +140,16 @@ class _MultipartReader:
     body ends), then :meth:`start_writing` writes it in one write per upload.
     """
 
-    def __init__(self, boundary: bytes, limits: Limits, spool_max_size: int) -> None:
+    def __init__(
+        self,
+        boundary: bytes,
+        limits: Limits,
+        spool_max_size: int,
+        pool: ThreadPool | None = None,
+    ) -> None:
         self.limits = limits
         self.spool_max_size = spool_max_size
+        self.pool = pool  # where uploads on disk do their I/O
         self.items: FormItems = []
         self.uploads: list[UploadFile] = []
         self.pending_writes: list[tuple[UploadFile, bytes]] = []
@@ -242,7 +254,7 @@ class _MultipartReader:
             limit = str(self.limits.max_files)
             raise over_limit("Too many files in the form", "max_files", limit)
         file = spooled_file(self.spool_max_size)
-        self.part.upload = UploadFile(filename, file, headers=headers)
+        self.part.upload = UploadFile(filename, file, headers=headers, pool=self.pool)
         self.uploads.append(self.part.upload)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:

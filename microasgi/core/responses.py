@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from microasgi.core.background import BackgroundTask, BackgroundTasks
+from microasgi.core.concurrency import pool_of
 from microasgi.core.datastructures import MutableHeaders
 from microasgi.core.http import EPOCH, encode_header, set_cookie_header
 from microasgi.core.types import RawHeaders, Receive, Scope, Send
@@ -176,7 +177,7 @@ class Response:
         finally:
             # Runs even when the client is already gone (send raised).
             if self.background is not None:
-                await self.background()
+                await self.background(pool_of(scope))
 
 
 # Bounded: a media type may come from data (an upload's), not only from code.

@@ -21,7 +21,7 @@ from collections.abc import (
 from typing import Any
 
 from microasgi.core.background import BackgroundTask, BackgroundTasks
-from microasgi.core.concurrency import iterate_in_threadpool, run_in_threadpool
+from microasgi.core.concurrency import ThreadPool, iterate_in_threadpool, pool_of
 from microasgi.core.extensions import TRAILERS, offers
 from microasgi.core.http import encode_header
 from microasgi.core.responses import Response
@@ -37,7 +37,7 @@ TrailersFunction = Callable[[], TrailerFields | Awaitable[TrailerFields]]
 class StreamingResponse(Response):
     """Send a body produced piece by piece by an (async or sync) iterator.
 
-    A sync iterator is advanced on the thread pool. If the client goes away,
+    A sync iterator is advanced on the App's thread pool. If the client goes away,
     the iterator is stopped and closed; if it raises after the response
     started, the error propagates so the server aborts the connection.
 
@@ -83,23 +83,31 @@ class StreamingResponse(Response):
         }
         if with_trailers:
             start["trailers"] = True
+        pool = pool_of(scope)
         try:
             await send(start)
             if scope["method"] == "HEAD":
                 await send({"type": "http.response.body", "body": b""})
             else:
-                await self._stream_until_disconnect(scope, receive, send, with_trailers)
+                await self._stream_until_disconnect(
+                    scope, receive, send, pool, with_trailers
+                )
         finally:
-            await _close_iterator(self.content)
+            await _close_iterator(self.content, pool)
             if self.background is not None:
-                await self.background()
+                await self.background(pool)
 
     async def _stream_until_disconnect(
-        self, scope: Scope, receive: Receive, send: Send, with_trailers: bool = False
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        pool: ThreadPool,
+        with_trailers: bool = False,
     ) -> None:
         # The iterator may read the request body meanwhile: share receive().
         shared = SharedReceive.of(scope, receive)
-        streaming = asyncio.ensure_future(self._stream(send, with_trailers))
+        streaming = asyncio.ensure_future(self._stream(send, pool, with_trailers))
         watching = asyncio.ensure_future(shared.wait_for_disconnect())
         try:
             await asyncio.wait((streaming, watching), return_when="FIRST_COMPLETED")
@@ -113,8 +121,10 @@ class StreamingResponse(Response):
         if not watching.cancelled():
             watching.result()  # re-raise what a failing receive() raised
 
-    async def _stream(self, send: Send, with_trailers: bool = False) -> None:
-        chunks = self._chunks()
+    async def _stream(
+        self, send: Send, pool: ThreadPool, with_trailers: bool = False
+    ) -> None:
+        chunks = self._chunks(pool)
         try:
             async for chunk in chunks:
                 if isinstance(chunk, str):
@@ -125,7 +135,7 @@ class StreamingResponse(Response):
         finally:
             # Close the chunk iterator now, even when abandoned mid-way (a
             # disconnect during send), not whenever it is garbage collected.
-            await _close_iterator(chunks)
+            await _close_iterator(chunks, pool)
         await send({"type": "http.response.body", "body": b""})
         if with_trailers and self.trailers is not None:
             await send(
@@ -143,18 +153,19 @@ class StreamingResponse(Response):
             fields = await fields
         return [encode_header(name, value) for name, value in fields.items()]
 
-    def _chunks(self) -> AsyncIterator[Content]:
+    def _chunks(self, pool: ThreadPool | None = None) -> AsyncIterator[Content]:
         if isinstance(self.content, AsyncIterable):
             return aiter(self.content)
-        return iterate_in_threadpool(iter(self.content))
+        return iterate_in_threadpool(iter(self.content), pool)
 
 
-async def _close_iterator(content: Any) -> None:
-    """Close a streamed body's iterator so its ``finally`` blocks run."""
+async def _close_iterator(content: Any, pool: ThreadPool) -> None:
+    """Close a streamed body's iterator so its ``finally`` blocks run; a sync
+    iterator's ``close()`` runs on ``pool``."""
     aclose = getattr(content, "aclose", None)
     if aclose is not None:
         await aclose()
         return
     close = getattr(content, "close", None)
     if callable(close):
-        await run_in_threadpool(close)
+        await pool.run(close)
