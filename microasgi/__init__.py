@@ -21,9 +21,9 @@ from microasgi.core.responses import (
     PlainTextResponse,
     RedirectResponse,
     Response,
-    StreamingResponse,
 )
 from microasgi.core.routing import Router
+from microasgi.core.streaming import StreamingResponse
 
 if TYPE_CHECKING:
     from microasgi.batteries.fileresponse import FileResponse

@@ -7,6 +7,7 @@ import contextvars
 import threading
 import time
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,11 @@ from _core_helpers import call
 
 from microasgi import (
     App,
+    BackgroundTask,
+    FileResponse,
     PlainTextResponse,
     Request,
+    StreamingResponse,
 )
 from microasgi.core.concurrency import (
     ThreadPool,
@@ -24,6 +28,7 @@ from microasgi.core.concurrency import (
     run_in_threadpool,
 )
 from microasgi.core.types import Receive, Scope, Send
+from microasgi.core.uploads import SPOOL_MAX_SIZE
 
 pytestmark = pytest.mark.anyio
 
@@ -214,3 +219,71 @@ async def test_app_pool_runs_sync_exception_handlers() -> None:
 
     assert (await call(app)).status == 418
     assert names == ["teapot"]
+
+
+def multipart_upload(size: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Headers and body of a form with one file of ``size`` bytes."""
+    body = (
+        b"--b\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'
+        + b"x" * size
+        + b"\r\n--b--\r\n"
+    )
+    return [(b"content-type", b"multipart/form-data; boundary=b")], body
+
+
+async def test_app_pool_runs_all_the_blocking_work_of_a_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Background tasks, sync streams, file reads and uploads on disk all run on
+    the App's one pool, so ``thread_pool_size`` bounds every blocking call."""
+    app = App(thread_pool_size=1, max_body_size=4 * 1024 * 1024)
+    names = counting_pool(app)
+    elsewhere: list[str] = []
+
+    async def refuse(func: Any, *args: Any, **kwargs: Any) -> Any:
+        elsewhere.append(getattr(func, "__name__", type(func).__name__))
+        raise AssertionError("the default pool ran work for an App")
+
+    monkeypatch.setattr(default_pool, "run", refuse)
+    path = tmp_path / "hello.txt"
+    path.write_bytes(b"hello")
+
+    def note_done() -> None:
+        pass
+
+    def chunks() -> Iterator[bytes]:
+        yield b"a"
+        yield b"b"
+
+    @app.get("/task")
+    async def task(request: Request) -> Any:
+        return PlainTextResponse("ok", background=BackgroundTask(note_done))
+
+    @app.get("/stream")
+    async def stream(request: Request) -> Any:
+        return StreamingResponse(chunks())
+
+    @app.get("/file")
+    async def file(request: Request) -> Any:
+        return FileResponse(path)
+
+    @app.post("/upload")
+    async def upload(request: Request) -> Any:
+        form = await request.form()
+        return str(len(await form["file"].read()))
+
+    headers, body = multipart_upload(SPOOL_MAX_SIZE + 1)  # past it: on disk
+    requests = [
+        ("GET", "/task", b"", [], b"ok", {"note_done"}),
+        ("GET", "/stream", b"", [], b"ab", {"_next_or_exhausted", "close"}),
+        ("GET", "/file", b"", [], b"hello", {"stat_file", "open", "close"}),
+        ("POST", "/upload", body, headers, b"%d" % (SPOOL_MAX_SIZE + 1),
+         {"write", "seek", "read", "close"}),
+    ]  # fmt: skip
+    for method, route, sent, sent_headers, answer, ran in requests:
+        names.clear()
+        result = await call(app, method, route, body=sent, headers=sent_headers)
+        assert (result.status, result.body) == (200, answer), route
+        assert ran <= set(names), route
+    assert elsewhere == []

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import microasgi.core.concurrency
-import microasgi.core.forms
+import microasgi.core.multipart
 import microasgi.core.uploads
 from microasgi.core.datastructures import Headers, Limits
 from microasgi.core.exceptions import HTTPException
@@ -412,15 +412,14 @@ async def test_multipart_writes_after_rollover_run_on_the_thread_pool(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    real_run_in_threadpool = microasgi.core.concurrency.run_in_threadpool
+    pool = microasgi.core.concurrency.default_pool  # parse_form outside an App
+    real_run = pool.run
 
-    async def recording_run_in_threadpool(func: Any, *args: Any) -> Any:
+    async def recording_run(func: Any, *args: Any) -> Any:
         calls.append(func.__name__)
-        return await real_run_in_threadpool(func, *args)
+        return await real_run(func, *args)
 
-    monkeypatch.setattr(
-        microasgi.core.uploads, "run_in_threadpool", recording_run_in_threadpool
-    )
+    monkeypatch.setattr(pool, "run", recording_run)
     head = b"--b0undary\r\n" + file_part("f", "a.txt", b"")
     chunks = [head + b"x" * 100, b"x" * 100, b"x" * 100, b"\r\n--b0undary--\r\n"]
     upload = (await parse(chunks, spool_max_size=150))["f"]
@@ -544,13 +543,13 @@ async def test_multipart_default_limits_allow_16_headers_of_8_kib() -> None:
 async def test_multipart_limits_hold_with_python_multipart_without_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_parser = microasgi.core.forms.MultipartParser
+    real_parser = microasgi.core.multipart.MultipartParser
 
     def parser_without_header_limits(boundary: bytes, callbacks: Any) -> Any:
         return real_parser(boundary, callbacks)
 
     monkeypatch.setattr(
-        microasgi.core.forms, "MultipartParser", parser_without_header_limits
+        microasgi.core.multipart, "MultipartParser", parser_without_header_limits
     )
     part = text_part("a", b"1", b"X-One: 1\r\nX-Two: 2\r\n")
     detail = await parse_error(multipart(part), limits=Limits(max_part_headers=2))
@@ -710,7 +709,7 @@ def created_uploads(monkeypatch: pytest.MonkeyPatch) -> list[UploadFile]:
             super().__init__(*args, **kwargs)
             created.append(self)
 
-    monkeypatch.setattr(microasgi.core.forms, "UploadFile", RecordingUploadFile)
+    monkeypatch.setattr(microasgi.core.multipart, "UploadFile", RecordingUploadFile)
     return created
 
 

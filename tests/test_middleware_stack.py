@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from _core_helpers import call
 
-import microasgi.core.app
 import microasgi.core.errors
+import microasgi.core.misses
 import microasgi.core.results
 from microasgi import App, PlainTextResponse, Request, Response
 from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
@@ -147,8 +147,8 @@ def restore_shared_responses() -> Iterator[None]:
     shared = [
         getattr(module, name, None)
         for module in (
-            microasgi.core.app,
             microasgi.core.errors,
+            microasgi.core.misses,
             microasgi.core.results,
         )
         for name in ("NOT_FOUND", "NO_CONTENT", "SERVER_ERROR")

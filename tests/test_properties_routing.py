@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from microasgi import App, Request
 from microasgi.core.paths import CONVERTERS
-from microasgi.core.routing import Lookup
+from microasgi.core.routetree import Lookup
 
 pytestmark = pytest.mark.anyio
 

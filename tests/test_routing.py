@@ -10,7 +10,7 @@ import pytest
 from _core_helpers import call
 
 from microasgi import App, Request, Response, Router
-from microasgi.core import routing
+from microasgi.core import routetree
 from microasgi.core.paths import ParamSegment
 from microasgi.core.routing import WebSocketRoute
 from microasgi.testing.client import TestClient
@@ -429,14 +429,14 @@ def near_miss_app() -> App:
 def count_walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record the path of each walk of a route tree (its first step only)."""
     walks: list[str] = []
-    original = routing._walk
+    original = routetree._walk
 
     def counting_walk(node: Any, segments: list[str], index: int, *rest: Any) -> Any:
         if index == 0:
             walks.append("/" + "/".join(segments))
         return original(node, segments, index, *rest)
 
-    monkeypatch.setattr(routing, "_walk", counting_walk)
+    monkeypatch.setattr(routetree, "_walk", counting_walk)
     return walks
 
 

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-import microasgi.testing.transport
+import microasgi.testing.connection
 from microasgi import App, JSONResponse
 from microasgi.testing.client import (
     AsyncTestClient,
@@ -195,7 +195,7 @@ def test_testclient_send_after_the_client_left_raises_oserror():
 
 
 def test_testclient_cancels_an_app_that_ignores_the_disconnect(monkeypatch):
-    monkeypatch.setattr(microasgi.testing.transport, "CLOSE_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr(microasgi.testing.connection, "CLOSE_GRACE_SECONDS", 0.05)
     cancelled = threading.Event()
 
     async def app(scope, receive, send):

@@ -17,15 +17,14 @@ pytestmark = pytest.mark.anyio
 def pool_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Names of the file methods that ran on the thread pool."""
     calls: list[str] = []
-    real_run_in_threadpool = microasgi.core.concurrency.run_in_threadpool
+    pool = microasgi.core.concurrency.default_pool  # an upload made outside an App
+    real_run = pool.run
 
-    async def recording_run_in_threadpool(func: Any, *args: Any) -> Any:
+    async def recording_run(func: Any, *args: Any) -> Any:
         calls.append(func.__name__)
-        return await real_run_in_threadpool(func, *args)
+        return await real_run(func, *args)
 
-    monkeypatch.setattr(
-        microasgi.core.uploads, "run_in_threadpool", recording_run_in_threadpool
-    )
+    monkeypatch.setattr(pool, "run", recording_run)
     return calls
 
 

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import Literal
 
 from microasgi.core.background import BackgroundTask, BackgroundTasks
-from microasgi.core.concurrency import run_in_threadpool
+from microasgi.core.concurrency import ThreadPool, pool_of
 from microasgi.core.datastructures import Headers
 from microasgi.core.extensions import PATHSEND, offers
 from microasgi.core.http import (
@@ -34,7 +34,8 @@ from microasgi.core.http import (
     parse_http_date,
     parse_range,
 )
-from microasgi.core.responses import PlainTextResponse, Response, StreamingResponse
+from microasgi.core.responses import PlainTextResponse, Response
+from microasgi.core.streaming import StreamingResponse
 from microasgi.core.types import RawHeaders, Receive, Scope, Send
 
 
@@ -111,7 +112,7 @@ class FileResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         file_stat = self.stat_result
         if file_stat is None:
-            file_stat = await run_in_threadpool(stat_file, self.path)
+            file_stat = await pool_of(scope).run(stat_file, self.path)
         validators = Validators.of(file_stat)
         byte_range = None
         if self.status_code == 200 and scope["method"] in ("GET", "HEAD"):
@@ -166,29 +167,30 @@ class FileResponse(Response):
             value = f"bytes {start}-{byte_range.end}/{file_stat.st_size}"
             headers.append((b"content-range", value.encode("latin-1")))
         headers.append((b"content-length", b"%d" % length))
+        pool = pool_of(scope)
         if byte_range is None and scope["method"] != "HEAD" and offers(scope, PATHSEND):
-            await self._send_path(send, status_code, headers)
+            await self._send_path(send, pool, status_code, headers)
             return
         chunks: FileChunks | tuple[bytes, ...] = ()
         if scope["method"] != "HEAD":
             # Opened before the response starts, so an unreadable file is
             # still an error the caller can answer (StaticFiles says 404).
-            chunks = await run_in_threadpool(
+            chunks = await pool.run(
                 FileChunks.open, self.path, start, length, self.chunk_size
             )
-        # StreamingResponse reads the chunks on the thread pool, stops when
+        # StreamingResponse reads the chunks on the same pool, stops when
         # the client disconnects and then closes them (closing the file).
         streaming = StreamingResponse(chunks, status_code, background=self.background)
         streaming.raw_headers = headers
         await streaming(scope, receive, send)
 
     async def _send_path(
-        self, send: Send, status_code: int, headers: RawHeaders
+        self, send: Send, pool: ThreadPool, status_code: int, headers: RawHeaders
     ) -> None:
         """Let the server send the whole file (``http.response.pathsend``)."""
         # Opened once first, so an unreadable file is still an error the caller
         # can answer (StaticFiles says 404) before the response starts.
-        await run_in_threadpool(check_readable, self.path)
+        await pool.run(check_readable, self.path)
         try:
             await send(
                 {
@@ -201,7 +203,7 @@ class FileResponse(Response):
             await send({"type": "http.response.pathsend", "path": path})
         finally:
             if self.background is not None:
-                await self.background()
+                await self.background(pool)
 
 
 class FileChunks:

@@ -25,8 +25,10 @@ from contextlib import aclosing
 from typing import Any
 
 from microasgi.core.background import BackgroundTask, BackgroundTasks
+from microasgi.core.concurrency import ThreadPool
 from microasgi.core.drain import drain_of
-from microasgi.core.responses import Content, StreamingResponse, encode_json
+from microasgi.core.responses import encode_json
+from microasgi.core.streaming import Content, StreamingResponse
 from microasgi.core.types import Receive, Scope, Send
 
 PING = b": ping\n\n"
@@ -137,8 +139,8 @@ class EventSourceResponse(StreamingResponse):
         self._drain = drain_of(scope)  # per request, like the response itself
         await super().__call__(scope, receive, send)
 
-    async def _chunks(self) -> AsyncIterator[Content]:
-        items = super()._chunks()
+    async def _chunks(self, pool: ThreadPool | None = None) -> AsyncIterator[Content]:
+        items = super()._chunks(pool)
         drain = getattr(self, "_drain", None)
         if self.ping_interval is None and drain is None:
             async for item in items:

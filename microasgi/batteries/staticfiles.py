@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from microasgi.batteries.fileresponse import FileResponse, guess_media_type
-from microasgi.core.concurrency import run_in_threadpool
+from microasgi.core.concurrency import pool_of
 from microasgi.core.responses import PlainTextResponse, RedirectResponse, Response
 from microasgi.core.rootpath import mount_prefix, route_path
 from microasgi.core.types import Message, Receive, Scope, Send
@@ -86,7 +86,7 @@ class StaticFiles:
         if scope["method"] not in ("GET", "HEAD"):
             await METHOD_NOT_ALLOWED(scope, receive, send)
             return
-        response = await run_in_threadpool(self.find_response, scope)
+        response = await pool_of(scope).run(self.find_response, scope)
         response_started = False
 
         async def send_and_track_start(message: Message) -> None:

@@ -31,17 +31,16 @@ from microasgi.core.errors import (
 from microasgi.core.exceptions import ClientDisconnect, HTTPException
 from microasgi.core.lifespan import Hook, Lifespan, LifespanFactory
 from microasgi.core.logs import logger
+from microasgi.core.misses import answer_miss
 from microasgi.core.outerapps import enter_mount, outer_error_handler
 from microasgi.core.requests import Request
 from microasgi.core.responses import (
-    PlainTextResponse,
-    RedirectResponse,
     Response,
     encode_json,
 )
 from microasgi.core.results import make_response, unencodable_result_error
 from microasgi.core.rootpath import include_root_path, route_path
-from microasgi.core.routing import Lookup, Mount, Route, Router
+from microasgi.core.routing import Mount, Route, Router
 from microasgi.core.types import ASGIApp, Receive, Scope, Send
 
 ErrorHandlerT = TypeVar("ErrorHandlerT", bound=ErrorHandler)
@@ -49,7 +48,6 @@ HookT = TypeVar("HookT", bound=Hook)
 Middleware = tuple[Callable[..., ASGIApp], dict[str, Any]]
 LayerWatcher = Callable[[str, ASGIApp], ASGIApp]
 
-NOT_FOUND = PlainTextResponse("Not Found", status_code=404)  # sent as a copy
 TEXT_CONTENT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 
@@ -223,7 +221,7 @@ class App(Router):
         found = self.http.lookup(scope["method"], path)
         route = found.route
         if route is None:
-            await self._handle_miss(scope, receive, send, path, found)
+            await answer_miss(self, scope, receive, send, path, found)
             return
         params = found.params
         request = Request(scope, receive, self.limits, send)
@@ -304,53 +302,6 @@ class App(Router):
             await self.lifespan(scope, receive, send)
         else:
             raise ValueError(f"unsupported ASGI scope type {scope_type!r}")
-
-    async def _handle_miss(
-        self, scope: Scope, receive: Receive, send: Send, path: str, found: Lookup
-    ) -> None:
-        """Answer a request no route takes, from what the router's walk found."""
-        mount = self.match_mount(path) if self.mounts else None
-        if mount is not None:
-            await self.call_mount(mount, scope, receive, send)
-            return
-        response: Response
-        if found.allowed and scope["method"] == "OPTIONS":
-            allow = _allow(found.allowed)
-            response = Response(status_code=204, headers={"allow": allow})
-        elif found.allowed:
-            exc = HTTPException(405, headers={"allow": _allow(found.allowed)})
-            request = Request(scope, receive, self.limits)
-            response = await self.handle_error(request, exc)
-        elif found.slash_fits and (redirect := self._slash_redirect(scope, path)):
-            response = redirect
-        elif self.status_handlers or self.exception_handlers:
-            exc = HTTPException(404)
-            request = Request(scope, receive, self.limits)
-            response = await self.handle_error(request, exc)
-        else:
-            # The plain 404, sent inline: no Response call on the common miss.
-            headers = list(NOT_FOUND.raw_headers)
-            await send(
-                {"type": "http.response.start", "status": 404, "headers": headers}
-            )
-            body = b"" if scope["method"] == "HEAD" else NOT_FOUND.body
-            await send({"type": "http.response.body", "body": body})
-            return
-        await response(scope, receive, send)
-
-    def _slash_redirect(self, scope: Scope, path: str) -> Response | None:
-        """The redirect to ``path`` with its final ``/`` added or removed, whose
-        routes the router's walk already found."""
-        if not self.redirect_slashes or path == "/":
-            return None
-        url = Request(scope, _no_body).url
-        if path.endswith("/"):
-            if not url.path.endswith("/"):
-                return None  # the slash was sent encoded (%2F): part of a name
-            url.path = url.path[:-1]
-        else:
-            url.path += "/"
-        return RedirectResponse(str(url))
 
     async def handle_websocket(
         self, scope: Scope, receive: Receive, send: Send
@@ -447,11 +398,3 @@ async def close_form(scope: Scope) -> None:
     form = scope.pop("microasgi.form", None)
     if form is not None:
         await form.close()
-
-
-async def _no_body() -> Any:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-def _allow(methods: frozenset[str]) -> str:
-    return ", ".join(sorted(methods | {"OPTIONS"}))

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from microasgi.core.concurrency import call_sync_or_async, default_pool
+from microasgi.core.concurrency import ThreadPool, call_sync_or_async, default_pool
 
 logger = logging.getLogger("microasgi")
 
@@ -18,7 +18,8 @@ logger = logging.getLogger("microasgi")
 class BackgroundTask:
     """Call ``func(*args, **kwargs)`` once the response is sent.
 
-    A plain ``def`` runs on the thread pool.
+    A plain ``def`` runs on the thread pool of the App that sent the
+    response (the default pool when the task is awaited outside an App).
 
     Example:
         >>> response = JSONResponse({"queued": True})
@@ -30,9 +31,10 @@ class BackgroundTask:
         self.args = args
         self.kwargs = kwargs
 
-    async def __call__(self) -> None:
+    async def __call__(self, pool: ThreadPool | None = None) -> None:
+        pool = pool or default_pool
         try:
-            await call_sync_or_async(default_pool, self.func, *self.args, **self.kwargs)
+            await call_sync_or_async(pool, self.func, *self.args, **self.kwargs)
         except Exception:
             name = getattr(self.func, "__qualname__", repr(self.func))
             logger.exception("background task %s failed", name)
@@ -54,6 +56,6 @@ class BackgroundTasks:
         """Queue ``func(*args, **kwargs)``."""
         self.tasks.append(BackgroundTask(func, *args, **kwargs))
 
-    async def __call__(self) -> None:
+    async def __call__(self, pool: ThreadPool | None = None) -> None:
         for task in self.tasks:
-            await task()
+            await task(pool)

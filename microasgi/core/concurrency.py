@@ -1,9 +1,11 @@
 """Running blocking code off the event loop, on a bounded thread pool.
 
-Plain ``def`` handlers and exception handlers run on the App's own pool
-(``App(thread_pool_size=...)``); background tasks, sync iterators, file and
-upload I/O on the shared default pool (:func:`run_in_threadpool`). Either
-way the event loop keeps serving other requests. Context variables are
+Each App has one pool (``App(thread_pool_size=...)``), and all the blocking
+work of its requests runs there: plain ``def`` handlers and exception
+handlers, background tasks, sync streaming iterators, file and upload I/O.
+Code that holds a scope finds that pool with :func:`pool_of`; only outside an
+App does the shared default pool (:func:`run_in_threadpool`) take the work.
+Either way the event loop keeps serving other requests. Context variables are
 copied into the worker thread, so a value set by a middleware is visible in
 the handler.
 """
@@ -17,6 +19,8 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
+
+from microasgi.core.types import Scope
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -92,6 +96,16 @@ async def run_in_threadpool(
     return await default_pool.run(func, *args, **kwargs)
 
 
+def pool_of(scope: Scope) -> ThreadPool:
+    """The pool of the App serving ``scope``; the default pool outside an App.
+
+    ``App.__call__`` puts itself in ``scope["app"]``, so this costs a lookup
+    only where blocking work is about to run, never on the hot path.
+    """
+    pool = getattr(scope.get("app"), "thread_pool", None)
+    return pool if isinstance(pool, ThreadPool) else default_pool
+
+
 async def call_sync_or_async(
     pool: ThreadPool, func: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> Any:
@@ -113,14 +127,18 @@ def _next_or_exhausted(iterator: Iterator[T]) -> T:
     return next(iterator, _EXHAUSTED)
 
 
-async def iterate_in_threadpool(iterator: Iterator[T]) -> AsyncIterator[T]:
-    """Advance a sync iterator on the pool, one item per worker call.
+async def iterate_in_threadpool(
+    iterator: Iterator[T], pool: ThreadPool | None = None
+) -> AsyncIterator[T]:
+    """Advance a sync iterator on ``pool`` (the default pool if None), one item
+    per worker call.
 
     If the consumer is cancelled mid-step, the step is allowed to finish first,
     so the caller can then safely ``close()`` the iterator.
     """
+    run = (pool or default_pool).run
     while True:
-        step = asyncio.ensure_future(run_in_threadpool(_next_or_exhausted, iterator))
+        step = asyncio.ensure_future(run(_next_or_exhausted, iterator))
         try:
             item = await asyncio.shield(step)
         except asyncio.CancelledError:

@@ -43,6 +43,12 @@ class HTTPException(Exception):
         return f"{name}(status_code={self.status_code!r}, detail={self.detail!r})"
 
 
+def over_limit(problem: str, setting: str, limit: str) -> HTTPException:
+    """The 413 for a request limit crossed, naming the ``App`` setting to raise."""
+    detail = f"{problem}: more than {limit}; raise App({setting}=...) to allow more"
+    return HTTPException(413, detail)
+
+
 class WebSocketDisconnect(Exception):
     """The WebSocket peer went away (or closed) while the handler was waiting.
 

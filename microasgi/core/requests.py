@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from microasgi.core.concurrency import pool_of
 from microasgi.core.datastructures import (
     URL,
     Address,
@@ -320,7 +321,7 @@ class Request(HTTPConnection):
             from microasgi.core.forms import parse_form
 
             self.scope["microasgi.form"] = await parse_form(
-                self.headers, self.stream(), self.limits
+                self.headers, self.stream(), self.limits, pool=pool_of(self.scope)
             )
         form: FormData = self.scope["microasgi.form"]
         return form

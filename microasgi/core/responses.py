@@ -7,17 +7,11 @@ more ``http.response.body`` messages (``more_body`` says whether more follow).
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import inspect
 import json
 import logging
 from collections.abc import (
-    AsyncIterable,
-    AsyncIterator,
-    Awaitable,
     Callable,
-    Iterable,
     Mapping,
 )
 from datetime import datetime
@@ -25,12 +19,10 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from microasgi.core.background import BackgroundTask, BackgroundTasks
-from microasgi.core.concurrency import iterate_in_threadpool, run_in_threadpool
+from microasgi.core.concurrency import pool_of
 from microasgi.core.datastructures import MutableHeaders
-from microasgi.core.extensions import TRAILERS, offers
 from microasgi.core.http import EPOCH, encode_header, set_cookie_header
-from microasgi.core.sharedreceive import SharedReceive
-from microasgi.core.types import Message, RawHeaders, Receive, Scope, Send
+from microasgi.core.types import RawHeaders, Receive, Scope, Send
 
 logger = logging.getLogger("microasgi")
 
@@ -185,7 +177,7 @@ class Response:
         finally:
             # Runs even when the client is already gone (send raised).
             if self.background is not None:
-                await self.background()
+                await self.background(pool_of(scope))
 
 
 # Bounded: a media type may come from data (an upload's), not only from code.
@@ -267,135 +259,3 @@ class RedirectResponse(Response):
         super().__init__(b"", status_code, headers, background=background)
         # Percent-encoding anything unsafe also rules out header injection.
         self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;~")
-
-
-Content = str | bytes
-ContentStream = AsyncIterable[Content] | Iterable[Content]
-TrailerFields = Mapping[str, str]
-TrailersFunction = Callable[[], TrailerFields | Awaitable[TrailerFields]]
-
-
-class StreamingResponse(Response):
-    """Send a body produced piece by piece by an (async or sync) iterator.
-
-    A sync iterator is advanced on the thread pool. If the client goes away,
-    the iterator is stopped and closed; if it raises after the response
-    started, the error propagates so the server aborts the connection.
-
-    ``trailers`` is a function (sync or async) returning header fields to
-    send after the body, such as a checksum of what was streamed. It is
-    called after the last chunk, and only where the server offers the
-    ``http.response.trailers`` extension; elsewhere there are no trailers.
-
-    Example:
-        >>> async def count():
-        ...     for number in range(3):
-        ...         yield f"{number}\\n"
-        >>> return StreamingResponse(count(), media_type="text/plain")
-    """
-
-    def __init__(
-        self,
-        content: ContentStream,
-        status_code: int = 200,
-        headers: Mapping[str, str] | None = None,
-        media_type: str | None = None,
-        background: BackgroundTask | BackgroundTasks | None = None,
-        trailers: TrailersFunction | None = None,
-    ) -> None:
-        self.status_code = status_code
-        if media_type is not None:
-            self.media_type = media_type
-        self.background = background
-        self.content = content
-        self.trailers = trailers
-        self.raw_headers = self.build_headers(headers, None)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        with_trailers = (
-            self.trailers is not None
-            and scope["method"] != "HEAD"
-            and offers(scope, TRAILERS)
-        )
-        start: Message = {
-            "type": "http.response.start",
-            "status": self.status_code,
-            "headers": list(self.raw_headers),
-        }
-        if with_trailers:
-            start["trailers"] = True
-        try:
-            await send(start)
-            if scope["method"] == "HEAD":
-                await send({"type": "http.response.body", "body": b""})
-            else:
-                await self._stream_until_disconnect(scope, receive, send, with_trailers)
-        finally:
-            await _close_iterator(self.content)
-            if self.background is not None:
-                await self.background()
-
-    async def _stream_until_disconnect(
-        self, scope: Scope, receive: Receive, send: Send, with_trailers: bool = False
-    ) -> None:
-        # The iterator may read the request body meanwhile: share receive().
-        shared = SharedReceive.of(scope, receive)
-        streaming = asyncio.ensure_future(self._stream(send, with_trailers))
-        watching = asyncio.ensure_future(shared.wait_for_disconnect())
-        try:
-            await asyncio.wait((streaming, watching), return_when="FIRST_COMPLETED")
-        finally:
-            watching.cancel()
-            if not streaming.done():
-                streaming.cancel()  # the client left, or we were cancelled
-            await asyncio.wait((streaming, watching))
-        if not streaming.cancelled():
-            streaming.result()  # re-raise what the iterator raised
-        if not watching.cancelled():
-            watching.result()  # re-raise what a failing receive() raised
-
-    async def _stream(self, send: Send, with_trailers: bool = False) -> None:
-        chunks = self._chunks()
-        try:
-            async for chunk in chunks:
-                if isinstance(chunk, str):
-                    chunk = chunk.encode(self.charset)
-                await send(
-                    {"type": "http.response.body", "body": chunk, "more_body": True}
-                )
-        finally:
-            # Close the chunk iterator now, even when abandoned mid-way (a
-            # disconnect during send), not whenever it is garbage collected.
-            await _close_iterator(chunks)
-        await send({"type": "http.response.body", "body": b""})
-        if with_trailers and self.trailers is not None:
-            await send(
-                {
-                    "type": "http.response.trailers",
-                    "headers": await self._trailer_headers(self.trailers),
-                    "more_trailers": False,
-                }
-            )
-
-    @staticmethod
-    async def _trailer_headers(trailers: TrailersFunction) -> RawHeaders:
-        fields = trailers()
-        if inspect.isawaitable(fields):
-            fields = await fields
-        return [encode_header(name, value) for name, value in fields.items()]
-
-    def _chunks(self) -> AsyncIterator[Content]:
-        if isinstance(self.content, AsyncIterable):
-            return aiter(self.content)
-        return iterate_in_threadpool(iter(self.content))
-
-
-async def _close_iterator(content: Any) -> None:
-    """Close a streamed body's iterator so its ``finally`` blocks run."""
-    aclose = getattr(content, "aclose", None)
-    if aclose is not None:
-        await aclose()
-        return
-    close = getattr(content, "close", None)
-    if callable(close):
-        await run_in_threadpool(close)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from tempfile import SpooledTemporaryFile
 from typing import IO
 
-from microasgi.core.concurrency import run_in_threadpool
+from microasgi.core.concurrency import ThreadPool, default_pool
 from microasgi.core.datastructures import Headers, MultiDict
 
 SPOOL_MAX_SIZE = 1024 * 1024
@@ -27,7 +27,9 @@ class UploadFile:
     The content lives in ``file``, a ``SpooledTemporaryFile`` that stays in
     memory up to :data:`SPOOL_MAX_SIZE` bytes and then rolls over to disk. The
     async methods do their I/O inline while the file is in memory and on the
-    thread pool once it is on disk, so the event loop never waits on the disk.
+    thread pool once it is on disk, so the event loop never waits on the disk:
+    the App's pool for an upload parsed from a request, else ``pool`` (the
+    default pool if None).
 
     ``filename`` is what the client sent: data, never a path. Never use it to
     build a path on the server (it may be ``"../../etc/passwd"``); pick your
@@ -46,8 +48,10 @@ class UploadFile:
         size: int = 0,
         headers: Headers | None = None,
         content_type: str | None = None,
+        pool: ThreadPool | None = None,
     ) -> None:
         self.filename = filename
+        self.pool = pool or default_pool
         self.file: IO[bytes] = spooled_file() if file is None else file
         self.size = size
         self.headers = Headers() if headers is None else headers
@@ -67,7 +71,7 @@ class UploadFile:
     async def write(self, data: bytes) -> None:
         """Append ``data`` at the current position; ``size`` grows by its length."""
         if self._on_disk(len(data)):
-            await run_in_threadpool(self.file.write, data)
+            await self.pool.run(self.file.write, data)
         else:
             self.file.write(data)
         self.size += len(data)
@@ -75,20 +79,20 @@ class UploadFile:
     async def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` bytes (all that is left by default)."""
         if self._on_disk():
-            return await run_in_threadpool(self.file.read, size)
+            return await self.pool.run(self.file.read, size)
         return self.file.read(size)
 
     async def seek(self, offset: int) -> None:
         """Move to byte ``offset`` from the start: ``seek(0)`` to read again."""
         if self._on_disk():
-            await run_in_threadpool(self.file.seek, offset)
+            await self.pool.run(self.file.seek, offset)
         else:
             self.file.seek(offset)
 
     async def close(self) -> None:
         """Close the file; a temp file on disk is deleted."""
         if self._on_disk():
-            await run_in_threadpool(self.file.close)
+            await self.pool.run(self.file.close)
         else:
             self.file.close()
 

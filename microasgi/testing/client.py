@@ -29,13 +29,9 @@ except ModuleNotFoundError as exc:
     raise missing_package(exc) from None
 
 from microasgi.core.types import ASGIApp, Message
+from microasgi.testing.connection import AppRunner, Connection
 from microasgi.testing.conversation import Conversation, Event
-from microasgi.testing.transport import (
-    AppRunner,
-    AsyncTransport,
-    Connection,
-    PortalTransport,
-)
+from microasgi.testing.transport import AsyncTransport, PortalTransport
 from microasgi.testing.validate import validate as validate_app
 from microasgi.testing.websocket import (
     AsyncWebSocketTestSession,

@@ -29,8 +29,8 @@ from typing import Any
 from microasgi.core.extensions import SERVER_ERRORS
 from microasgi.core.types import ASGIApp, Message, Scope
 from microasgi.testing.client import LifespanRunner
+from microasgi.testing.connection import AppRunner
 from microasgi.testing.conversation import FIELD_DEFAULTS, Conversation, header_changes
-from microasgi.testing.transport import AppRunner
 
 FORMAT = "microasgi-conversation/1"
 IGNORED_HEADERS = ("date",)  # differ on every run

@@ -16,12 +16,17 @@ Example:
 
 from __future__ import annotations
 
-import reprlib
-from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from microasgi.core.extensions import EXTENSION_OF
 from microasgi.core.types import ASGIApp, Message, Receive, Scope, Send
+from microasgi.testing.messagefields import (
+    RECEIVE_FIELDS,
+    SEND_FIELDS,
+    check_data_frame,
+    check_fields,
+    describe,
+)
 
 __all__ = ["ASGIProtocolError", "ConversationChecker", "validate"]
 
@@ -30,141 +35,6 @@ class ASGIProtocolError(Exception):
     """An app (or a server) broke the ASGI spec; the message names the breach."""
 
 
-# A field check returns None for a good value, else the end of a sentence
-# such as "must be bytes, got str ('hello')".
-FieldCheck = Callable[[Any], "str | None"]
-
-
-def _describe(value: Any) -> str:
-    return f"{type(value).__name__} ({reprlib.repr(value)})"
-
-
-def _instance_of(kind: type, expected: str, *, optional: bool = False) -> FieldCheck:
-    def check(value: Any) -> str | None:
-        if isinstance(value, kind) or (optional and value is None):
-            return None
-        return f"must be {expected}, got {_describe(value)}"
-
-    return check
-
-
-def _int_between(low: int, high: int) -> FieldCheck:
-    def check(value: Any) -> str | None:
-        if (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and low <= value <= high
-        ):
-            return None
-        return f"must be an int from {low} to {high}, got {_describe(value)}"
-
-    return check
-
-
-def _check_header(pair: Any) -> str | None:
-    if isinstance(pair, (str, bytes)) or not isinstance(pair, Iterable):
-        return f"must be a [name, value] pair of bytes, got {_describe(pair)}"
-    items = list(pair)
-    if len(items) != 2 or not all(isinstance(item, bytes) for item in items):
-        return f"must be a [name, value] pair of bytes, got {_describe(pair)}"
-    name, value = items
-    if not name or name.startswith(b":"):
-        return f"has the name {name!r}; it must be non-empty and not a pseudo-header"
-    if name != name.lower():
-        return f"name {name!r} must be lower-case (use {name.lower()!r})"
-    if any(char in name + value for char in (b"\r", b"\n", b"\0")):
-        return f"({name!r}) contains CR, LF or NUL, which would split the header"
-    return None
-
-
-def _check_headers(headers: Any) -> str | None:
-    if isinstance(headers, (str, bytes, dict)) or not isinstance(headers, Iterable):
-        return (
-            f"must be an iterable of [name, value] byte pairs, got {_describe(headers)}"
-        )
-    for index, pair in enumerate(headers):
-        problem = _check_header(pair)
-        if problem is not None:
-            return f"item {index} {problem}"
-    return None
-
-
-def _check_accept_headers(headers: Any) -> str | None:
-    problem = _check_headers(headers)
-    names = [next(iter(pair)) for pair in headers] if problem is None else []
-    if b"sec-websocket-protocol" in names:
-        return "must not set 'sec-websocket-protocol'; use the 'subprotocol' field"
-    return problem
-
-
-def _check_links(links: Any) -> str | None:
-    if isinstance(links, (str, bytes)) or not isinstance(links, Iterable):
-        return f"must be a list of Link values as bytes, got {_describe(links)}"
-    for index, link in enumerate(links):
-        problem = _check_header((b"link", link))
-        if problem is not None:
-            return f"item {index} must be bytes without CR, LF or NUL, got {link!r}"
-    return None
-
-
-_BYTES = _instance_of(bytes, "bytes")
-_OPTIONAL_BYTES = _instance_of(bytes, "bytes or None", optional=True)
-_STR = _instance_of(str, "a str")
-_OPTIONAL_STR = _instance_of(str, "a str or None", optional=True)
-_BOOL = _instance_of(bool, "a bool (True or False)")
-_STATUS = _int_between(100, 599)
-
-# Every message type an app sends or receives: field name -> (required, check).
-_SEND_FIELDS: dict[str, dict[str, tuple[bool, FieldCheck]]] = {
-    "http.response.start": {
-        "status": (True, _STATUS),
-        "headers": (False, _check_headers),
-        "trailers": (False, _BOOL),
-    },
-    "http.response.body": {"body": (False, _BYTES), "more_body": (False, _BOOL)},
-    "http.response.trailers": {
-        "headers": (False, _check_headers),
-        "more_trailers": (False, _BOOL),
-    },
-    "http.response.pathsend": {"path": (True, _STR)},
-    "http.response.early_hint": {"links": (True, _check_links)},
-    "websocket.accept": {
-        "subprotocol": (False, _OPTIONAL_STR),
-        "headers": (False, _check_accept_headers),
-    },
-    "websocket.send": {
-        "bytes": (False, _OPTIONAL_BYTES),
-        "text": (False, _OPTIONAL_STR),
-    },
-    "websocket.close": {
-        "code": (False, _int_between(1000, 4999)),
-        "reason": (False, _OPTIONAL_STR),
-    },
-    "websocket.http.response.start": {
-        "status": (True, _STATUS),
-        "headers": (False, _check_headers),
-    },
-    "websocket.http.response.body": {
-        "body": (False, _BYTES),
-        "more_body": (False, _BOOL),
-    },
-    "lifespan.startup.complete": {},
-    "lifespan.startup.failed": {"message": (False, _STR)},
-    "lifespan.shutdown.complete": {},
-    "lifespan.shutdown.failed": {"message": (False, _STR)},
-}
-_RECEIVE_FIELDS: dict[str, dict[str, tuple[bool, FieldCheck]]] = {
-    "http.request": {"body": (False, _BYTES), "more_body": (False, _BOOL)},
-    "http.disconnect": {},
-    "websocket.connect": {},
-    "websocket.receive": _SEND_FIELDS["websocket.send"],
-    "websocket.disconnect": {
-        "code": (True, _int_between(1000, 4999)),
-        "reason": (False, _OPTIONAL_STR),
-    },
-    "lifespan.startup": {},
-    "lifespan.shutdown": {},
-}
 # Lifespan replies: message type -> (state it answers, state it leads to).
 _LIFESPAN_REPLIES = {
     "lifespan.startup.complete": ("starting", "started"),
@@ -202,8 +72,8 @@ class ConversationChecker:
         """Check a message the app sends; None if it keeps to the spec."""
         if self.state == "unchecked":
             return None
-        problem = self._check_type(message, _SEND_FIELDS, "send")
-        if problem is not None or message["type"] not in _SEND_FIELDS:
+        problem = self._check_type(message, SEND_FIELDS, "send")
+        if problem is not None or message["type"] not in SEND_FIELDS:
             return problem
         if self.scope_type == "http":
             problem = self._send_http(message)
@@ -211,16 +81,16 @@ class ConversationChecker:
             problem = self._send_websocket(message)
         else:
             problem = self._send_lifespan(message)
-        return problem or _check_fields(message, _SEND_FIELDS)
+        return problem or check_fields(message, SEND_FIELDS)
 
     def check_receive(self, message: Any) -> str | None:
         """Check a message the server hands the app; None if it keeps to the spec."""
         if self.state == "unchecked":
             return None
-        problem = self._check_type(message, _RECEIVE_FIELDS, "receive")
-        if problem is not None or message["type"] not in _RECEIVE_FIELDS:
+        problem = self._check_type(message, RECEIVE_FIELDS, "receive")
+        if problem is not None or message["type"] not in RECEIVE_FIELDS:
             return problem
-        return self._receive(message) or _check_fields(message, _RECEIVE_FIELDS)
+        return self._receive(message) or check_fields(message, RECEIVE_FIELDS)
 
     def check_return(self) -> str | None:
         """Check an app that returned normally: an HTTP response must be complete."""
@@ -242,10 +112,10 @@ class ConversationChecker:
 
     def _check_type(self, message: Any, fields: dict[str, Any], way: str) -> str | None:
         if not isinstance(message, dict):
-            return f"a message must be a dict, got {_describe(message)}"
+            return f"a message must be a dict, got {describe(message)}"
         kind = message.get("type")
         if not isinstance(kind, str):
-            return f"a message needs a str 'type', got {_describe(message)}"
+            return f"a message needs a str 'type', got {describe(message)}"
         prefix = f"{self.scope_type}."
         if kind not in fields or not kind.startswith(prefix):
             if kind in self.extensions:
@@ -323,7 +193,7 @@ class ConversationChecker:
             and not message.get("more_body", False)
         ):
             self.state = "closed"
-        return _check_data_frame(message) if kind == "websocket.send" else None
+        return check_data_frame(message) if kind == "websocket.send" else None
 
     def _send_lifespan(self, message: Message) -> str | None:
         kind = message["type"]
@@ -348,7 +218,7 @@ class ConversationChecker:
         elif kind == "websocket.receive":
             if self.state in ("handshake", "denying"):
                 return "'websocket.receive' received before 'websocket.accept'"
-            return _check_data_frame(message)
+            return check_data_frame(message)
         elif kind in ("lifespan.startup", "lifespan.shutdown"):
             startup = kind == "lifespan.startup"
             if self.state != ("idle" if startup else "started"):
@@ -377,34 +247,6 @@ def _websocket_order_problem(kind: str, state: str) -> str | None:
         return (
             "'websocket.http.response.body' sent before 'websocket.http.response.start'"
         )
-    return None
-
-
-def _check_fields(
-    message: Message, fields: dict[str, dict[str, tuple[bool, FieldCheck]]]
-) -> str | None:
-    kind = message["type"]
-    for name, (required, check) in fields[kind].items():
-        if name not in message:
-            if required:
-                return f"{kind!r} is missing the required field {name!r}"
-            continue
-        value = message[name]
-        if name == "headers" and isinstance(value, Iterator):
-            # Check a copy, so that a one-shot iterator still reaches the server.
-            value = message[name] = list(value)
-        problem = check(value)
-        if problem is not None:
-            return f"{kind!r} field {name!r} {problem}"
-    return None
-
-
-def _check_data_frame(message: Message) -> str | None:
-    present = [key for key in ("bytes", "text") if message.get(key) is not None]
-    if len(present) != 1:
-        got = "both" if present else "neither"
-        kind = message["type"]
-        return f"{kind!r} must carry exactly one of 'bytes' or 'text', got {got}"
     return None
 
 

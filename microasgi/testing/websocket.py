@@ -17,8 +17,8 @@ import httpx
 from anyio.from_thread import BlockingPortal
 
 from microasgi.core.types import Message, RawHeaders, Scope
-from microasgi.testing import transport
-from microasgi.testing.transport import AppRunner, Connection
+from microasgi.testing import connection
+from microasgi.testing.connection import AppRunner, Connection
 
 
 class WebSocketDenialError(Exception):
@@ -128,7 +128,7 @@ class AsyncWebSocketTestSession:
         """
         grace = self.timeout
         if self.close_code is None:
-            grace = transport.CLOSE_GRACE_SECONDS
+            grace = connection.CLOSE_GRACE_SECONDS
             self._closed(code, reason)
         await self._finish(grace)
 

@@ -21,14 +21,8 @@ from urllib.parse import unquote, urlsplit
 from microasgi.core.app import App
 from microasgi.core.exceptions import HTTPException
 from microasgi.core.paths import PathTemplate, SegmentPattern
-from microasgi.core.routing import (
-    Candidate,
-    Lookup,
-    Mount,
-    Route,
-    Router,
-    WebSocketRoute,
-)
+from microasgi.core.routetree import Candidate, Lookup
+from microasgi.core.routing import Mount, Route, Router, WebSocketRoute
 
 _CONVERTER_WORDS = {
     "str": "any text without '/'",
