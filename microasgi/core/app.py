@@ -35,7 +35,9 @@ from microasgi.core.misses import answer_miss
 from microasgi.core.outerapps import enter_mount, outer_error_handler
 from microasgi.core.requests import Request
 from microasgi.core.responses import (
+    CONTENT_LENGTHS,
     Response,
+    content_length,
     encode_json,
 )
 from microasgi.core.results import make_response, unencodable_result_error
@@ -245,14 +247,14 @@ class App(Router):
             result_type = type(result)
             if result_type is str:
                 body = result.encode()
-                length = (b"content-length", b"%d" % len(body))
+                length = CONTENT_LENGTHS.get(len(body)) or content_length(len(body))
                 status, headers = 200, [length, TEXT_CONTENT_TYPE]
             elif result_type is dict or result_type is list:
                 try:
                     body = encode_json(result)
                 except (TypeError, ValueError) as exc:
                     raise unencodable_result_error(route.name, result, exc) from exc
-                length = (b"content-length", b"%d" % len(body))
+                length = CONTENT_LENGTHS.get(len(body)) or content_length(len(body))
                 status, headers = 200, [length, JSON_CONTENT_TYPE]
             else:
                 response = (
@@ -260,11 +262,9 @@ class App(Router):
                     if isinstance(result, Response)
                     else make_response(result, route)
                 )
-                if type(response).__call__ is Response.__call__ and (
-                    response.background is None
-                ):
+                if response._sent_as_fields and response.background is None:
                     body, status = response.body, response.status_code
-                    headers = list(response.raw_headers)  # a copy, as __call__
+                    headers = response.raw_headers.copy()  # as __call__ does
                 else:
                     body = None
         except ClientDisconnect:
@@ -275,7 +275,7 @@ class App(Router):
             response = await self.handle_error(request, exc, route)
         try:
             if body is None:
-                if type(response).__call__ is Response.__call__:
+                if response._sent_as_fields:
                     await response(scope, receive, send)  # fails only in send()
                 else:
                     # Streaming and file responses can fail before their start

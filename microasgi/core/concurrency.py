@@ -17,10 +17,12 @@ import contextvars
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from microasgi.core.types import Scope
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -60,6 +62,9 @@ class ThreadPool:
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Call ``func(*args, **kwargs)`` on a worker thread and await its result."""
         if self._executor is None:
+            # Imported on first use: an app that never runs a thread skips it.
+            from concurrent.futures import ThreadPoolExecutor
+
             self._executor = ThreadPoolExecutor(
                 self.max_workers, thread_name_prefix="microasgi"
             )

@@ -9,7 +9,6 @@ live page in ``microasgi/tooling/livepage/``).
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol
 
 from microasgi.core.types import ASGIApp
@@ -34,6 +33,8 @@ def load_debug_checks(app: App) -> DebugChecks | None:
     microasgi's own (``microasgi/tooling/debug.py``) is an entry point in the
     ``microasgi.debug_checks`` group, so the core never imports it.
     """
+    from importlib.metadata import entry_points  # debug mode only: 5 ms to import
+
     for entry in entry_points(group=DEBUG_CHECKS_GROUP):
         checks: DebugChecks = entry.load()(app, app.thread_pool)
         return checks
@@ -47,6 +48,8 @@ def attach_debug_tools(app: App, stack: ASGIApp) -> ASGIApp:
     function ``attach(app, stack) -> stack``; microasgi's live conversation
     page is one. The core knows tools only through this seam.
     """
+    from importlib.metadata import entry_points  # debug mode only
+
     for entry in entry_points(group=DEBUG_TOOLS_GROUP):
         stack = entry.load()(app, stack)
     return stack

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import re
 import sys
-import unicodedata
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Literal
@@ -213,12 +211,26 @@ def etag_listed(header: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
-@dataclass(frozen=True)
 class ByteRange:
-    """The bytes ``start`` to ``end`` (both included) of a file."""
+    """The bytes ``start`` to ``end`` (both included) of a file.
 
-    start: int
-    end: int
+    A plain class: ``import microasgi`` loads this module, and a NamedTuple
+    or a dataclass costs ten times as much to create.
+    """
+
+    __slots__ = ("end", "start")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
+
+    def __repr__(self) -> str:
+        return f"ByteRange(start={self.start}, end={self.end})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ByteRange):
+            return NotImplemented
+        return (self.start, self.end) == (other.start, other.end)
 
 
 def parse_range(header: str, size: int) -> ByteRange | Literal["unsatisfiable"] | None:
@@ -262,6 +274,8 @@ def content_disposition(disposition_type: str, filename: str) -> str:
     The quoted name is ASCII with quotes, backslashes and control characters
     replaced, so nothing in ``filename`` can end the header or start another.
     """
+    import unicodedata  # only file downloads need it: `import microasgi` skips it
+
     decomposed = unicodedata.normalize("NFKD", filename)
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     fallback = _UNSAFE_FILENAME_RE.sub("_", plain)

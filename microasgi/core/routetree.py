@@ -17,14 +17,12 @@ same walk (:meth:`RouteIndex.explain`) instead of applying the rules twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from microasgi.core.routing import Route
 
 
-@dataclass(frozen=True)
 class Step:
     """One step of the walk down the route tree, as tools report it.
 
@@ -34,15 +32,28 @@ class Step:
     parameter added there). The walk tries them in that order.
     """
 
-    kind: str
-    position: int = 0
+    __slots__ = ("kind", "position")
+
+    def __init__(self, kind: str, position: int = 0) -> None:
+        self.kind = kind
+        self.position = position
+
+    def __repr__(self) -> str:
+        return f"Step(kind={self.kind!r}, position={self.position!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Step):
+            return NotImplemented
+        return (self.kind, self.position) == (other.kind, other.position)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.position))
 
 
 STATIC_TRAIL = (Step("static"),)
 EVERY_ROUTE = ""  # a method no route takes: the walk meets every route that fits
 
 
-@dataclass(eq=False)
 class Candidate:
     """A place where the path fits: the routes there, by method, and the
     parameters taken from the path.
@@ -50,12 +61,31 @@ class Candidate:
     ``trail`` is how the walk got there, one step per segment, so tools can
     say why one candidate was tried before another. ``slash`` marks a place
     where the path fits only with a final ``/`` added or removed.
+
+    The classes of this module are written by hand: ``import microasgi``
+    loads it, and creating a dataclass or a NamedTuple costs ten times as much
+    as a plain class.
     """
 
-    routes: dict[str, Route]
-    params: dict[str, Any]
-    trail: tuple[Step, ...]
-    slash: bool = False
+    __slots__ = ("params", "routes", "slash", "trail")
+
+    def __init__(
+        self,
+        routes: dict[str, Route],
+        params: dict[str, Any],
+        trail: tuple[Step, ...],
+        slash: bool = False,
+    ) -> None:
+        self.routes = routes
+        self.params = params
+        self.trail = trail
+        self.slash = slash
+
+    def __repr__(self) -> str:
+        return (
+            f"Candidate(routes={self.routes!r}, params={self.params!r}, "
+            f"trail={self.trail!r}, slash={self.slash!r})"
+        )
 
 
 class Lookup:
@@ -107,15 +137,17 @@ class Findings(Lookup):
 NOTHING_FITS = Lookup(None, {})
 
 
-@dataclass(eq=False)
 class _Node:
     """One level of the route tree; ``trail`` is how the walk reaches it."""
 
-    trail: tuple[Step, ...] = ()
-    routes: dict[str, Route] = field(default_factory=dict)  # method -> route
-    literal: dict[str, _Node] = field(default_factory=dict)
-    patterns: list[tuple[Any, _Node]] = field(default_factory=list)
-    tails: list[tuple[Any, dict[str, Route]]] = field(default_factory=list)
+    __slots__ = ("literal", "patterns", "routes", "tails", "trail")
+
+    def __init__(self, trail: tuple[Step, ...] = ()) -> None:
+        self.trail = trail
+        self.routes: dict[str, Route] = {}  # method -> route
+        self.literal: dict[str, _Node] = {}
+        self.patterns: list[tuple[Any, _Node]] = []
+        self.tails: list[tuple[Any, dict[str, Route]]] = []
 
 
 class RouteIndex:
