@@ -5,6 +5,7 @@ mounted inside it. (The real-server tests are in test_hub_servers.py.)"""
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import pytest
 
@@ -82,3 +83,27 @@ async def test_lifespan_shutdown_starts_the_drain_and_startup_resets_it() -> Non
     assert app.drain.draining
     async with AsyncTestClient(app):  # served again: not draining any more
         assert not app.drain.draining
+
+
+async def test_lifespan_puts_back_the_signal_handlers_it_chained_to() -> None:
+    app, _ = idle_app()
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    async with AsyncTestClient(app):
+        during = signal.getsignal(signal.SIGTERM)
+    after = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    assert during is not before[0]  # the App listened while it served
+    assert after == before  # and no chain grows from one serving to the next
+
+
+async def test_shutdown_signal_starts_the_drain_and_reaches_the_old_handler() -> None:
+    app, _ = idle_app()
+    heard: list[int] = []
+    original = signal.signal(signal.SIGTERM, lambda signum, _: heard.append(signum))
+    try:
+        async with AsyncTestClient(app):  # like a server's own handler, chained
+            signal.raise_signal(signal.SIGTERM)
+            await asyncio.sleep(0)
+            assert app.drain.draining
+        assert heard == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, original)

@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import threading
 from types import FrameType
 from typing import Any
 
 from microasgi.core.outerapps import outer_apps
-
-logger = logging.getLogger("microasgi")
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -36,6 +33,8 @@ class Drain:
     def __init__(self) -> None:
         self.draining = False
         self._future: asyncio.Future[None] | None = None
+        # signal number -> (our handler, the one it chains to), while listening
+        self._listening: dict[int, tuple[Any, Any]] = {}
 
     def started(self) -> asyncio.Future[None]:
         """A future of this event loop that is done once draining starts."""
@@ -70,10 +69,21 @@ class Drain:
         """
         if threading.current_thread() is not threading.main_thread():
             return
+        self.stop_listening()  # never chain to ourselves
         for signum in SHUTDOWN_SIGNALS:
             previous = signal.getsignal(signum)
+            handler = self._chained_handler(previous)
             with contextlib.suppress(ValueError, OSError):
-                signal.signal(signum, self._chained_handler(previous))
+                signal.signal(signum, handler)
+                self._listening[signum] = (handler, previous)
+
+    def stop_listening(self) -> None:
+        """Put back the handlers found at startup, unless others replaced ours."""
+        for signum, (handler, previous) in self._listening.items():
+            if previous is not None and signal.getsignal(signum) is handler:
+                with contextlib.suppress(ValueError, OSError):
+                    signal.signal(signum, previous)
+        self._listening.clear()
 
     def _chained_handler(self, previous: Any) -> Any:
         def on_shutdown_signal(signum: int, frame: FrameType | None) -> None:

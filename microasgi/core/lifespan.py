@@ -43,6 +43,7 @@ class Lifespan:
             await receive()  # lifespan.shutdown
             if (drain := drain_of(scope)) is not None:
                 drain.start()  # if the server's signal has not started it yet
+                drain.stop_listening()
             failure = await _failure_of(self._shutdown(stack), "shutdown")
             if failure is not None:
                 await send({"type": "lifespan.shutdown.failed", "message": failure})
