@@ -24,15 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import HOST, free_port
 
-HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def free_cluster_port() -> int:

@@ -26,7 +26,7 @@ from typing import Any
 
 from microasgi.core.background import BackgroundTask, BackgroundTasks
 from microasgi.core.concurrency import ThreadPool
-from microasgi.core.drain import drain_of
+from microasgi.core.drain import Drain, drain_of
 from microasgi.core.responses import encode_json
 from microasgi.core.streaming import Content, StreamingResponse
 from microasgi.core.types import Receive, Scope, Send
@@ -116,6 +116,7 @@ class EventSourceResponse(StreamingResponse):
     """
 
     media_type = "text/event-stream"
+    _drain: Drain | None = None  # the serving App's, set when called
 
     def __init__(
         self,
@@ -141,7 +142,7 @@ class EventSourceResponse(StreamingResponse):
 
     async def _chunks(self, pool: ThreadPool | None = None) -> AsyncIterator[Content]:
         items = super()._chunks(pool)
-        drain = getattr(self, "_drain", None)
+        drain = self._drain
         if self.ping_interval is None and drain is None:
             async for item in items:
                 yield encode_event(item)

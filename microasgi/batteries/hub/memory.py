@@ -32,7 +32,9 @@ class Stream:
         if len(self.entries) > self.history:
             self.entries.popleft()
             self.trimmed += 1
-        self.first_id = parse_id(self.entries[0][0])
+            self.first_id = parse_id(self.entries[0][0])
+        elif self.first_id is None:
+            self.first_id = self.last_id
         return message_id
 
     def lost_after(self, after: tuple[int, int]) -> str | None:
